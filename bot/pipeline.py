@@ -1,0 +1,132 @@
+"""The pipeline: (who, where, text) → parse → policy → handler → reply, audited.
+
+Adapters (shell, Slack) call `Pipeline.handle` and render the reply; nothing here knows
+which chat a message came from.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.audit import AuditLog, AuditRecord, Outcome
+from bot.handlers import HANDLERS, Context
+from bot.policy import Policy, Request
+from commands.errors import ParseError, PilothouseError, PolicyDenied
+from commands.parser import Parsed, parse
+from commands.read import OnCluster
+from commands.registry import Registry
+from commands.replies import Reply, error_reply
+from integrations.cluster.clusters import Clusters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    user: str
+    channel: str
+    text: str
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What the audit record will say, filled in as the message moves along."""
+
+    request_id: str
+    started: float
+    command: str | None = None
+    args: dict[str, object] | None = None
+    cluster: str | None = None
+    namespace: str | None = None
+    rule: str | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        policy: Policy,
+        clusters: Clusters,
+        audit: AuditLog,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.registry = registry
+        self.policy = policy
+        self.clusters = clusters
+        self.audit = audit
+        self._clock = clock
+
+    def handle(self, message: Message) -> Reply:
+        trace = _Trace(uuid.uuid4().hex[:12], time.monotonic())
+        try:
+            reply = self._run(message, trace)
+            outcome: Outcome = "ok"
+            error = None
+        except ParseError as e:
+            reply, outcome, error = error_reply(e.message, e.hint), "invalid", type(e).__name__
+        except PolicyDenied as e:
+            reply, outcome, error = error_reply(e.message, e.hint), "denied", None
+        except PilothouseError as e:
+            reply, outcome, error = error_reply(e.message, e.hint), "failed", type(e).__name__
+        except Exception:
+            log.exception("request %s failed", trace.request_id)
+            reply = error_reply(
+                "Something went wrong inside Pilothouse; nothing was changed.",
+                f"reference: {trace.request_id}",
+            )
+            outcome, error = "error", "internal"
+        self._audit(message, trace, outcome, error)
+        # The reference helps find a failure in the logs; a typo needs none.
+        reference = trace.request_id if outcome in ("failed", "error") else None
+        return Reply(reply.blocks, ok=reply.ok, request_id=reference)
+
+    def _run(self, message: Message, trace: _Trace) -> Reply:
+        parsed = parse(message.text, self.registry)
+        trace.command = parsed.spec.name
+        trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
+        if isinstance(parsed.action, OnCluster):
+            self._authorise(message, parsed, trace)
+        context = Context(message.user, message.channel, self.clusters, self.policy, self.registry, self._clock())
+        return HANDLERS[type(parsed.action)](parsed.action, context)
+
+    def _authorise(self, message: Message, parsed: Parsed, trace: _Trace) -> None:
+        action = parsed.action
+        assert isinstance(action, OnCluster)
+        cluster = self.clusters.get(action.cluster)
+        trace.cluster = cluster.name
+        trace.namespace = action.scope(cluster.default_namespace)
+        request = Request(
+            message.user, message.channel, cluster.name, trace.namespace, parsed.spec.name, parsed.spec.access
+        )
+        decision = self.policy.decide(request)
+        trace.rule = decision.rule
+        if not decision.allowed:
+            scope = f"namespace `{trace.namespace}`" if trace.namespace else "cluster-wide"
+            raise PolicyDenied(
+                f"You may not run `{parsed.spec.name}` in {scope} on `{cluster.name}` from here.",
+                rule=decision.rule,
+            )
+
+    def _audit(self, message: Message, trace: _Trace, outcome: Outcome, error: str | None) -> None:
+        self.audit.record(
+            AuditRecord(
+                at=self._clock(),
+                request_id=trace.request_id,
+                user=message.user,
+                channel=message.channel,
+                command=trace.command,
+                args=trace.args or {},
+                cluster=trace.cluster,
+                namespace=trace.namespace,
+                outcome=outcome,
+                rule=trace.rule,
+                error=error,
+                duration_ms=int((time.monotonic() - trace.started) * 1000),
+            )
+        )

@@ -1,0 +1,52 @@
+"""The shell adapter: chat with Pilothouse in a terminal, or pipe commands into it.
+
+Like Hubot's shell adapter: every line is a message from `--user` in `--channel`. On a
+terminal it has line editing and history; with piped input it answers each line and exits 0
+at the end of the input.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.pipeline import Message, Pipeline
+from integrations.render.text import render
+
+PROMPT = "pilothouse> "
+EXIT_WORDS = {"exit", "quit", "bye"}
+
+
+def _lines(stdin: TextIO, interactive: bool):  # type: ignore[no-untyped-def]
+    if not interactive:
+        yield from stdin
+        return
+    import readline  # noqa: F401  (imported for its side effect: line editing and history)
+
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            print()
+            return
+        except KeyboardInterrupt:
+            print()
+
+
+def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    interactive = stdin.isatty() and stdout.isatty()
+    if interactive:
+        print(f"Pilothouse shell: you are {user} in {channel}. Type `help`, or `exit` to leave.", file=stdout)
+    first = True
+    for raw in _lines(stdin, interactive):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.lower() in EXIT_WORDS:
+            break
+        reply = pipeline.handle(Message(user=user, channel=channel, text=text))
+        if not interactive:
+            print(("" if first else "\n") + f"> {text}", file=stdout)
+        print(render(reply), file=stdout, flush=True)
+        first = False
+    return 0

@@ -1,0 +1,80 @@
+"""Builds the app from settings: clusters, store, policy, pipeline. The only place that decides
+which implementation of each port is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.audit import AuditLog
+from bot.pipeline import Pipeline
+from bot.policy import Policy
+from bot.settings import Settings
+from commands import default_registry
+from integrations.cluster.clusters import Clusters
+from integrations.cluster.port import Cluster
+from integrations.store.port import Store
+
+DEMO_CLUSTER = "demo"
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    settings: Settings
+    clusters: Clusters
+    store: Store
+    pipeline: Pipeline
+
+
+def build_clusters(settings: Settings) -> Clusters:
+    if settings.demo:
+        from integrations.cluster.simulated import SimulatedCluster
+
+        return Clusters([SimulatedCluster.demo(DEMO_CLUSTER)], DEMO_CLUSTER)
+    from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
+
+    found: list[Cluster] = []
+    default = settings.default_cluster
+    if settings.use_in_cluster:
+        found.append(
+            KubeCluster.in_cluster(
+                settings.in_cluster_name, namespace=settings.in_cluster_namespace, timeout=settings.request_timeout
+            )
+        )
+        default = default or settings.in_cluster_name
+    if settings.kubeconfig:
+        contexts, current = clusters_from_kubeconfig(settings.kubeconfig, timeout=settings.request_timeout)
+        found.extend(contexts)
+        default = default or current
+    return Clusters(found, default or found[0].name)
+
+
+def build_store(settings: Settings) -> Store:
+    if settings.redis_url is None:
+        from integrations.store.memory import MemoryStore
+
+        return MemoryStore()
+    from integrations.store.redis_store import RedisStore
+
+    store = RedisStore(settings.redis_url.get_secret_value())
+    store.ping()  # fail at start-up, with a clear message, rather than on the first command
+    return store
+
+
+def build_policy(settings: Settings, *, user: str) -> Policy:
+    if settings.policy_file:
+        return Policy.from_file(settings.policy_file)
+    if settings.demo:
+        return Policy.demo(user, DEMO_CLUSTER)
+    return Policy([])
+
+
+def build(settings: Settings, *, user: str) -> App:
+    clusters = build_clusters(settings)
+    store = build_store(settings)
+    pipeline = Pipeline(
+        registry=default_registry(),
+        policy=build_policy(settings, user=user),
+        clusters=clusters,
+        audit=AuditLog(store),
+    )
+    return App(settings, clusters, store, pipeline)

@@ -1,0 +1,153 @@
+"""Every error Pilothouse shows to a person.
+
+Messages are written for the person in the chat: what was wrong, and what would be right.
+Adapters translate library errors (kubernetes, redis) into these once, at the edge, so
+nothing in the core knows a client library's exception types.
+
+    PilothouseError
+    ├── ParseError               the text could not be turned into an action
+    │   ├── UnknownCommand       no command starts with these words
+    │   └── UsageError           a known command with wrong arguments (carries the usage)
+    ├── PolicyDenied             the policy refused the action
+    ├── ConfigError              settings or policy file are wrong
+    ├── StoreUnavailable         the state store (Redis) cannot be used
+    └── ClusterError             Kubernetes said no, or could not be reached
+        ├── UnknownCluster       no cluster by that name is configured
+        ├── NotFound             404
+        ├── Forbidden            403 (Kubernetes RBAC)
+        ├── Invalid              400/422: the API server rejected the request
+        └── Unreachable          connection refused, TLS failure, timeout, 5xx
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class PilothouseError(Exception):
+    """Base of all errors meant for people. `hint` says what would be right."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+
+class ParseError(PilothouseError):
+    """The text could not be turned into an action."""
+
+
+class UnknownCommand(ParseError):
+    def __init__(self, words: str, suggestions: Sequence[str] = ()) -> None:
+        self.words = words
+        self.suggestions = tuple(suggestions)
+        if self.suggestions:
+            hint = "Did you mean " + " or ".join(f"`{s}`" for s in self.suggestions) + "?"
+        else:
+            hint = "Type `help` to see the commands."
+        super().__init__(f"Unknown command `{words}`.", hint=hint)
+
+
+class UsageError(ParseError):
+    """A known command was given the wrong arguments. `usage` is the command's synopsis."""
+
+    def __init__(self, message: str, *, usage: str | None = None) -> None:
+        self.usage = usage
+        super().__init__(message, hint=f"Usage: `{usage}`" if usage else None)
+
+
+class PolicyDenied(PilothouseError):
+    def __init__(self, message: str, *, rule: str) -> None:
+        self.rule = rule
+        super().__init__(message, hint=f"Decided by policy rule `{rule}`.")
+
+
+class ConfigError(PilothouseError):
+    """Settings, kubeconfig or policy file are wrong; raised at start-up, before any chat."""
+
+
+class ClusterError(PilothouseError):
+    def __init__(self, message: str, *, cluster: str, hint: str | None = None) -> None:
+        self.cluster = cluster
+        super().__init__(message, hint=hint)
+
+
+class UnknownCluster(ClusterError):
+    def __init__(self, cluster: str, known: Sequence[str]) -> None:
+        self.known = tuple(known)
+        listed = ", ".join(f"`{k}`" for k in known) or "none"
+        super().__init__(
+            f"No cluster named `{cluster}` is configured.",
+            cluster=cluster,
+            hint=f"Known clusters: {listed}.",
+        )
+
+
+class NotFound(ClusterError):
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        *,
+        namespace: str | None,
+        cluster: str,
+        suggestions: Sequence[str] = (),
+    ) -> None:
+        self.kind, self.name, self.namespace = kind, name, namespace
+        self.suggestions = tuple(suggestions)
+        where = f" in namespace `{namespace}`" if namespace else ""
+        hint = None
+        if self.suggestions:
+            hint = "Similar names: " + ", ".join(f"`{s}`" for s in self.suggestions) + "."
+        super().__init__(f"{kind} `{name}` not found{where} on cluster `{cluster}`.", cluster=cluster, hint=hint)
+
+    def with_suggestions(self, suggestions: Sequence[str]) -> NotFound:
+        return NotFound(
+            self.kind,
+            self.name,
+            namespace=self.namespace,
+            cluster=self.cluster,
+            suggestions=suggestions,
+        )
+
+
+class Forbidden(ClusterError):
+    def __init__(
+        self,
+        *,
+        verb: str,
+        resource: str,
+        namespace: str | None,
+        cluster: str,
+        user: str | None = None,
+    ) -> None:
+        self.verb, self.resource, self.namespace, self.user = verb, resource, namespace, user
+        scope = f"in namespace `{namespace}`" if namespace else "cluster-wide"
+        who = f" for `{user}`" if user else ""
+        super().__init__(
+            f"Kubernetes refused to {verb} {resource} {scope} on cluster `{cluster}`{who}.",
+            cluster=cluster,
+            hint="Ask a cluster admin for a Role/RoleBinding that grants it (Kubernetes RBAC).",
+        )
+
+
+class Invalid(ClusterError):
+    """The API server rejected the request itself (400 or 422)."""
+
+
+class Unreachable(ClusterError):
+    def __init__(self, cluster: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"Cluster `{cluster}` could not be reached: {reason}.",
+            cluster=cluster,
+            hint="Check that the API server is up and the kubeconfig points at it; "
+            "`clusters` shows each cluster's state.",
+        )
+
+
+class StoreUnavailable(PilothouseError):
+    """The state store (Redis) could not be reached or answered with an error."""

@@ -1,0 +1,180 @@
+"""Text → typed action. Pure: no I/O, no chat or cluster knowledge.
+
+normalise (chat autocorrect) → shlex split → longest-prefix lookup in the registry →
+bind arguments to the spec's params → validate into the spec's frozen pydantic model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from commands.errors import ParseError, UnknownCommand, UsageError
+from commands.registry import Action, CommandSpec, Param, Registry
+
+# Chat clients "smarten" what people type; kubectl-style input needs the plain forms back.
+_SMART_CHARACTERS = str.maketrans(
+    {
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2014": "--",
+        "\u2013": "--",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    spec: CommandSpec
+    action: Action
+
+
+def normalise(text: str) -> str:
+    return text.translate(_SMART_CHARACTERS).strip()
+
+
+def split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as e:
+        quote = _unclosed_quote(text)
+        raise ParseError(
+            f"Unbalanced quotes: a `{quote}` is opened but never closed.",
+            hint=f"Close the quote, or remove it: {text!r}.",
+        ) from e
+
+
+def _unclosed_quote(text: str) -> str:
+    open_quote = None
+    for char in text:
+        if open_quote is None and char in "\"'":
+            open_quote = char
+        elif char == open_quote:
+            open_quote = None
+    return open_quote or '"'
+
+
+def parse(text: str, registry: Registry) -> Parsed:
+    tokens = split(normalise(text))
+    if not tokens:
+        raise ParseError("Nothing to do: the message is empty.", hint="Type `help`.")
+    found = registry.lookup(tokens)
+    if found is None:
+        raise UnknownCommand(" ".join(tokens[:2]), suggest_commands(tokens, registry))
+    spec, used = found
+    values = bind(spec, tokens[used:])
+    return Parsed(spec, validate(spec, values))
+
+
+def suggest_commands(tokens: list[str], registry: Registry) -> list[str]:
+    phrases = registry.phrases()
+    for n in (2, 1):
+        guess = " ".join(tokens[:n]).lower()
+        matches = difflib.get_close_matches(guess, list(phrases), n=6, cutoff=0.6)
+        if matches:
+            # Several aliases of one command count once, under the command's own name.
+            return list(dict.fromkeys(phrases[m] for m in matches))[:3]
+    return []
+
+
+def bind(spec: CommandSpec, args: list[str]) -> dict[str, Any]:
+    """Assign each token to a param, like argparse but with errors for people."""
+    values: dict[str, Any] = {}
+    positionals = list(spec.positionals)
+    rest: list[str] = []
+    i = 0
+    only_positionals = False
+    while i < len(args):
+        token = args[i]
+        i += 1
+        if token == "--" and not only_positionals:
+            only_positionals = True
+        elif token.startswith("-") and len(token) > 1 and not only_positionals:
+            i = _bind_option(spec, token, args, i, values)
+        elif positionals and positionals[0].rest:
+            rest.append(token)
+        elif positionals:
+            param = positionals.pop(0)
+            values[param.name] = token
+        else:
+            raise UsageError(f"Unexpected argument `{token}` for `{spec.name}`.", usage=spec.usage())
+    if rest:
+        values[positionals[0].name] = " ".join(rest)
+    for param in spec.params:
+        if param.required and param.name not in values:
+            raise UsageError(f"`{spec.name}` needs {param.metavar}.", usage=spec.usage())
+    return values
+
+
+def _bind_option(spec: CommandSpec, token: str, args: list[str], i: int, values: dict[str, Any]) -> int:
+    flag, inline = _split_flag(token, spec)
+    param = spec.option(flag)
+    if param is None:
+        raise _unknown_option(spec, flag)
+    if param.name in values:
+        raise UsageError(f"`{flag}` is given twice.", usage=spec.usage())
+    if param.switch:
+        if inline is not None:
+            raise UsageError(f"`{flag}` takes no value.", usage=spec.usage())
+        values[param.name] = True
+        return i
+    if inline is None:
+        if i >= len(args):
+            raise UsageError(f"`{flag}` needs a value: {param.metavar}.", usage=spec.usage())
+        inline, i = args[i], i + 1
+    values[param.name] = inline
+    return i
+
+
+def _split_flag(token: str, spec: CommandSpec) -> tuple[str, str | None]:
+    if token.startswith("--"):
+        flag, sep, value = token.partition("=")
+        return flag, value if sep else None
+    # Short options may carry their value attached, as in kubectl: `-nshop`, `-n=shop`.
+    flag, value = token[:2], token[2:]
+    if value and spec.option(flag) is not None:
+        return flag, value.removeprefix("=")
+    return token, None
+
+
+def _unknown_option(spec: CommandSpec, flag: str) -> UsageError:
+    known = [f for p in spec.params for f in p.flags]
+    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.5)
+    extra = f" Did you mean `{close[0]}`?" if close else ""
+    return UsageError(f"`{spec.name}` has no option `{flag}`.{extra}", usage=spec.usage())
+
+
+def validate(spec: CommandSpec, values: dict[str, Any]) -> Action:
+    try:
+        return spec.model.model_validate({**spec.fixed, **values})
+    except ValidationError as e:
+        raise UsageError(_describe(spec, e), usage=spec.usage()) from None
+
+
+def _describe(spec: CommandSpec, error: ValidationError) -> str:
+    by_name = {p.name: p for p in spec.params}
+    problems = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        param: Param | None = by_name.get(field)
+        message = str(item.get("ctx", {}).get("error") or item["msg"])
+        message = message.removeprefix("Value error, ")
+        if item["type"] in ("int_parsing", "int_from_float"):
+            message = f"`{item['input']}` is not a whole number"
+        label = f"`{param.display}`" if param else "arguments"
+        problems.append(f"Invalid {label}: {message}.")
+    return " ".join(problems)

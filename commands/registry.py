@@ -1,0 +1,120 @@
+"""The declarative command registry: one `CommandSpec` per command.
+
+A spec says which words start the command, which arguments it takes, what it is for, and
+whether it reads or changes the cluster. Parsing, help and policy checks all read the specs;
+nothing else lists the commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Access = Literal["read", "write"]
+
+
+class Action(BaseModel):
+    """A parsed, validated command: frozen, and only the fields its spec declares."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One argument. With `flags` it is an option (`-n NS`); without, a positional.
+
+    `switch` options take no value. `rest` gathers all remaining positionals into one string.
+    """
+
+    name: str
+    metavar: str
+    help: str
+    flags: tuple[str, ...] = ()
+    switch: bool = False
+    required: bool = False
+    rest: bool = False
+
+    @property
+    def is_option(self) -> bool:
+        return bool(self.flags)
+
+    @property
+    def display(self) -> str:
+        """How the person wrote or would write it: `--namespace` or `NAME`."""
+        return max(self.flags, key=len) if self.flags else self.metavar
+
+    def synopsis(self) -> str:
+        if self.is_option:
+            text = self.flags[0] if self.switch else f"{self.flags[0]} {self.metavar}"
+        else:
+            text = f"{self.metavar}..." if self.rest else self.metavar
+        return text if self.required else f"[{text}]"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    words: tuple[str, ...]
+    model: type[Action]
+    summary: str
+    family: str
+    access: Access = "read"
+    params: tuple[Param, ...] = ()
+    aliases: tuple[tuple[str, ...], ...] = ()
+    examples: tuple[str, ...] = ()
+    # Field values implied by the words themselves, e.g. {"kind": "pods"} for `get pods`.
+    fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def positionals(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if not p.is_option)
+
+    def option(self, flag: str) -> Param | None:
+        return next((p for p in self.params if flag in p.flags), None)
+
+    def usage(self) -> str:
+        return " ".join([self.name, *(p.synopsis() for p in self.params)])
+
+
+class Registry:
+    """Specs indexed by their words and aliases, for longest-prefix lookup."""
+
+    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+        self._specs = tuple(specs)
+        self._index: dict[tuple[str, ...], CommandSpec] = {}
+        for spec in self._specs:
+            for words in (spec.words, *spec.aliases):
+                if words in self._index:
+                    raise ValueError(f"`{' '.join(words)}` is declared twice")
+                self._index[words] = spec
+        self.longest = max((len(w) for w in self._index), default=0)
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def lookup(self, tokens: list[str]) -> tuple[CommandSpec, int] | None:
+        """The spec whose words are the longest prefix of `tokens`, and how many it used."""
+        lowered = [t.lower() for t in tokens[: self.longest]]
+        for n in range(len(lowered), 0, -1):
+            spec = self._index.get(tuple(lowered[:n]))
+            if spec is not None:
+                return spec, n
+        return None
+
+    def find(self, name: str) -> CommandSpec | None:
+        found = self.lookup(name.split())
+        return found[0] if found and found[1] == len(name.split()) else None
+
+    def phrases(self) -> dict[str, str]:
+        """Every way of starting a command → the command's name, for "did you mean"."""
+        return {" ".join(words): spec.name for words, spec in self._index.items()}

@@ -1,0 +1,78 @@
+"""What a command answers: a few small, frozen building blocks, independent of any chat.
+
+Renderers in `integrations.render` turn a `Reply` into shell text or Slack Block Kit; the
+handlers never format for one chat in particular.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Level = Literal["ok", "info", "warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A one-line status: success, information, warning or error."""
+
+    level: Level
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Label/value pairs, e.g. the top of a `describe`."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Rows under column headers. `omitted` counts rows cut to keep the reply chat-sized."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    omitted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Preformatted:
+    """Lines shown verbatim in a monospaced block (logs, usage)."""
+
+    lines: tuple[str, ...]
+    omitted: int = 0
+
+
+Block = Heading | Paragraph | Notice | Fields | Table | Preformatted
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    blocks: tuple[Block, ...]
+    ok: bool = True
+    request_id: str | None = field(default=None, compare=False)
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, limit: int) -> Table:
+    """A table of at most `limit` rows; the rest is counted, never silently dropped."""
+    kept = tuple(tuple(r) for r in rows[:limit])
+    return Table(tuple(columns), kept, omitted=max(0, len(rows) - limit))
+
+
+def error_reply(message: str, hint: str | None = None, request_id: str | None = None) -> Reply:
+    blocks: list[Block] = [Notice("error", message)]
+    if hint:
+        blocks.append(Paragraph(hint))
+    return Reply(tuple(blocks), ok=False, request_id=request_id)

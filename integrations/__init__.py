@@ -1,0 +1,1 @@
+"""The outside world: Kubernetes clusters, the state store, rendering for each chat."""

@@ -1,0 +1,1 @@
+"""Kubernetes clusters: the `Cluster` port, the real client, and the simulated demo."""

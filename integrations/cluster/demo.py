@@ -1,0 +1,229 @@
+"""The demo: a small, realistic shop, described once as Kubernetes objects.
+
+The simulated cluster builds itself from this seed, and the integration tests apply the very
+same seed to a real control plane, so contract tests can hold the two side by side.
+
+Failures are asked for, not faked in the output: a pod template annotated with
+`FAILURE_ANNOTATION` (or an image tagged `:crash`, `:broken`, `:oom`) fails the way a
+kubelet would report it, both in the simulator and in the tests' fake node agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+Json = dict[str, Any]
+Failure = Literal["crash", "broken", "oom"]
+
+FAILURE_ANNOTATION = "demo.pilothouse.dev/fail"
+NAMESPACES = ("shop", "payments")
+DEFAULT_NAMESPACE = "shop"
+
+
+def failure_of(pod: Json) -> Failure | None:
+    """How a pod should fail, by the demo's rule (annotation first, then image tag)."""
+    annotations = pod.get("metadata", {}).get("annotations") or {}
+    tags = [c.get("image", "").rsplit(":", 1)[-1] for c in pod.get("spec", {}).get("containers", [])]
+    for wanted in (annotations.get(FAILURE_ANNOTATION), *tags):
+        if wanted in ("crash", "broken", "oom"):
+            return cast(Failure, wanted)
+    return None
+
+
+def _container(name: str, image: str, port: int | None = None) -> Json:
+    container: Json = {
+        "name": name,
+        "image": image,
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+    }
+    if port:
+        container["ports"] = [{"containerPort": port, "protocol": "TCP"}]
+    return container
+
+
+def deployment(
+    namespace: str,
+    name: str,
+    replicas: int,
+    containers: list[Json],
+    *,
+    change_cause: str,
+    fail: Failure | None = None,
+    node_selector: dict[str, str] | None = None,
+) -> Json:
+    annotations = {FAILURE_ANNOTATION: fail} if fail else {}
+    pod_spec: Json = {"containers": containers}
+    if node_selector:
+        pod_spec["nodeSelector"] = node_selector
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app": name},
+            "annotations": {"kubernetes.io/change-cause": change_cause},
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "progressDeadlineSeconds": 120,
+            "template": {
+                "metadata": {"labels": {"app": name}, "annotations": annotations},
+                "spec": pod_spec,
+            },
+        },
+    }
+
+
+def rollouts() -> list[Json]:
+    """Deployments in the order they are applied; a name applied twice makes a history."""
+    web = [_container("nginx", "nginx:1.25.2", 80)]
+    web_new = [_container("nginx", "nginx:1.25.3", 80)]
+    api = [
+        _container("api", "ghcr.io/acme/payments-api:3.4.1", 8080),
+        _container("envoy", "envoyproxy/envoy:v1.29.1", 9901),
+    ]
+    return [
+        deployment("shop", "web", 3, web, change_cause="deploy web nginx:1.25.2 by @alice from #shop-ops"),
+        deployment(
+            "shop", "cart", 2, [_container("cart", "ghcr.io/acme/cart:4.2.0", 8080)], change_cause="initial release"
+        ),
+        deployment(
+            "shop",
+            "checkout",
+            1,
+            [_container("checkout", "ghcr.io/acme/checkout:2.7.1", 8080)],
+            change_cause="deploy checkout 2.7.1 by @bob",
+            fail="crash",
+        ),
+        deployment(
+            "shop",
+            "search",
+            1,
+            [_container("search", "ghcr.io/acme/search:1.9.0", 9200)],
+            change_cause="initial release",
+            node_selector={"pool": "highmem"},
+        ),
+        deployment("payments", "api", 2, api, change_cause="initial release"),
+        deployment(
+            "payments",
+            "worker",
+            1,
+            [_container("worker", "ghcr.io/acme/payments-worker:3.4.1")],
+            change_cause="initial release",
+        ),
+        deployment(
+            "shop",
+            "web",
+            3,
+            web_new,
+            change_cause="deploy web nginx:1.25.3 by @alice from #shop-ops: fix CVE-2023-44487",
+        ),
+    ]
+
+
+def nodes() -> list[Json]:
+    """node-1 runs everything; node-2 is NotReady (no controller revives it)."""
+    return [
+        _node("node-1", ready=True),
+        _node("node-2", ready=False),
+    ]
+
+
+def _node(name: str, *, ready: bool) -> Json:
+    condition = (
+        {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}
+        if ready
+        else {
+            "type": "Ready",
+            "status": "False",
+            "reason": "KubeletNotReady",
+            "message": "PLEG is not healthy: pleg was last seen active 3m12s ago",
+        }
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "pool": "general"}},
+        "spec": {},
+        "status": {
+            "conditions": [condition],
+            "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+            "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+            "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+            "nodeInfo": {"kubeletVersion": "v1.20.2"},
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EventSeed:
+    """A Warning event about the first pod of a Deployment (`deployment`) or about a node."""
+
+    namespace: str
+    reason: str
+    message: str  # may use {pod}
+    count: int
+    deployment: str | None = None
+    node: str | None = None
+
+
+def events() -> list[EventSeed]:
+    return [
+        EventSeed(
+            "shop", "BackOff", "Back-off restarting failed container checkout in pod {pod}", 41, deployment="checkout"
+        ),
+        EventSeed(
+            "shop",
+            "FailedScheduling",
+            "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+            "1 node(s) had taint {{node.kubernetes.io/not-ready: }}, that the pod didn't tolerate.",
+            12,
+            deployment="search",
+        ),
+        EventSeed("default", "NodeNotReady", "Node node-2 status is now: NodeNotReady", 1, node="node-2"),
+    ]
+
+
+def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> Json:
+    kind, name, namespace = ("Node", seed.node, "") if seed.node else ("Pod", pod, seed.namespace)
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{name}.demo{index}", "namespace": seed.namespace},
+        "involvedObject": {"kind": kind, "name": name, "namespace": namespace, "apiVersion": "v1"},
+        "type": "Warning",
+        "reason": seed.reason,
+        "message": seed.message.format(pod=pod),
+        "count": seed.count,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "source": {"component": "kubelet" if seed.deployment != "search" else "default-scheduler"},
+    }
+
+
+_LOGS: dict[str, list[str]] = {
+    "nginx": [
+        '10.0.0.{n} - - [27/Nov/2026:09:00:{s:02d} +0000] "GET /products/{n} HTTP/1.1" 200 {b} "-" "Mozilla/5.0"',
+    ],
+    "checkout": [
+        "{t} INFO  starting checkout 2.7.1",
+        "{t} INFO  connecting to payments at api.payments.svc:8080",
+        "{t} ERROR dial tcp 10.0.0.42:8080: connect: connection refused (attempt {n})",
+        "{t} FATAL giving up after 5 attempts; exiting with status 1",
+    ],
+    "api": ["{t} INFO  request id=req-{n:04d} method=POST path=/v1/charges status=201 duration_ms={b}"],
+    "envoy": ['[{t}] "POST /v1/charges HTTP/1.1" 201 - 0 {b} 12 11 "-" "checkout/2.7.1"'],
+}
+
+
+def log_lines(namespace: str, pod: str, container: str) -> list[str]:
+    """Deterministic log lines for a demo container (the same for every pod of it)."""
+    templates = _LOGS.get(container, ["{t} INFO  " + container + " handled job {n} in {b}ms"])
+    lines = []
+    for i in range(40):
+        template = templates[i % len(templates)]
+        lines.append(template.format(t=f"2026-11-27T09:00:{i:02d}Z", n=i + 1, s=i, b=100 + (i * 37) % 900))
+    return lines

@@ -1,0 +1,301 @@
+"""The real `Cluster`: the official kubernetes client, raw JSON, paged lists.
+
+Typed models cost ~6x the time and ~30x the memory on big lists (see shared notes), so every
+call goes through one `ApiClient` as a raw request; each page of 500 items is parsed into our
+small records at once and the JSON dropped. Every failure — an HTTP status, a refused
+connection, a TLS error, a timeout — is translated here, once, into `commands.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from commands.errors import ClusterError, ConfigError, Forbidden, Invalid, NotFound, Unreachable
+from integrations.cluster.model import (
+    ClusterInfo,
+    DeploymentInfo,
+    EventInfo,
+    Json,
+    NamespaceInfo,
+    NodeInfo,
+    PodInfo,
+    ReplicaSetInfo,
+    deployment_from,
+    event_from,
+    namespace_from,
+    node_from,
+    pod_from,
+    replica_set_from,
+)
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+T = TypeVar("T")
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """What was asked, so an error can say exactly what was refused or missing."""
+
+    verb: str
+    resource: str  # plural API resource, e.g. "pods"
+    kind: str  # what a person calls it, e.g. "pod"
+    namespace: str | None = None
+    name: str | None = None
+
+
+def _path(group: str, resource: str, namespace: str | None, name: str | None = None) -> str:
+    base = "/api/v1" if group == "" else f"/apis/{group}"
+    path = f"{base}/namespaces/{quote(namespace)}/{resource}" if namespace else f"{base}/{resource}"
+    return f"{path}/{quote(name)}" if name else path
+
+
+class KubeCluster:
+    """Implements the `Cluster` port against a real API server."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        load: Callable[[Any], None],
+        default_namespace: str,
+        identity: str,
+        timeout: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.default_namespace = default_namespace
+        self.identity = identity
+        self.timeout = timeout
+        self._load = load  # fills a kubernetes Configuration; called once, lazily
+        self._client: ApiClient | None = None
+        self._lock = threading.Lock()
+
+    # --- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def from_kubeconfig(cls, path: str, context: str, *, namespace: str, user: str, timeout: float) -> KubeCluster:
+        from kubernetes import config
+
+        def load(configuration: Any) -> None:
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=path, context=context, client_configuration=configuration, persist_config=False
+            )
+
+        return cls(context, load=load, default_namespace=namespace, identity=user, timeout=timeout)
+
+    @classmethod
+    def in_cluster(cls, name: str, *, namespace: str, timeout: float) -> KubeCluster:
+        from kubernetes import config
+
+        def load(configuration: Any) -> None:
+            config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+
+        return cls(
+            name, load=load, default_namespace=namespace, identity="service account (in-cluster)", timeout=timeout
+        )
+
+    def _api(self) -> ApiClient:
+        # Created once and shared by all threads: urllib3's pool is thread-safe, and the
+        # Configuration must not change under concurrent requests.
+        with self._lock:
+            if self._client is None:
+                from kubernetes.client import ApiClient, Configuration
+                from kubernetes.config import ConfigException
+
+                configuration = Configuration()
+                try:
+                    self._load(configuration)
+                except (ConfigException, OSError, ValueError, KeyError) as e:
+                    raise ConfigError(f"Cluster `{self.name}`: the kubeconfig cannot be used: {e}") from e
+                configuration.retries = 1  # one retry on a dropped connection, not urllib3's three
+                configuration.connection_pool_maxsize = 32
+                self._client = ApiClient(configuration)
+            return self._client
+
+    @property
+    def server(self) -> str:
+        return str(self._api().configuration.host)
+
+    # --- raw requests -----------------------------------------------------------------------
+
+    def _request(self, path: str, query: list[tuple[str, str]], call: _Call, accept: str = "application/json") -> bytes:
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
+        api = self._api()
+        try:
+            method, url, headers, body, post = api.param_serialize(
+                "GET", path, query_params=query, header_params={"Accept": accept}, auth_settings=["BearerToken"]
+            )
+            response = api.call_api(method, url, headers, body, post, _request_timeout=(3.0, self.timeout))
+            data: bytes = response.read()  # type: ignore[no-untyped-call]
+            response.response.release_conn()
+        except urllib3.exceptions.HTTPError as e:
+            raise Unreachable(self.name, _network_reason(e, self.timeout)) from e
+        except ApiException as e:  # the client wraps TLS failures as status 0
+            raise Unreachable(self.name, _first_line(str(e.reason))) from e
+        except OSError as e:
+            raise Unreachable(self.name, str(e)) from e
+        if response.status >= 400:
+            raise self._translate(response.status, data, call)
+        return data
+
+    def _get_json(self, path: str, query: list[tuple[str, str]], call: _Call) -> Json:
+        result: Json = json.loads(self._request(path, query, call))
+        return result
+
+    def _list(
+        self,
+        path: str,
+        convert: Callable[[Json], T],
+        call: _Call,
+        *,
+        selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[T]:
+        query = [("limit", str(PAGE_SIZE))]
+        if selector:
+            query.append(("labelSelector", selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        for _attempt in range(2):  # a continue token that expired (410) restarts the list once
+            items: list[T] = []
+            token = None
+            try:
+                while True:
+                    page = self._get_json(path, query + ([("continue", token)] if token else []), call)
+                    items.extend(convert(o) for o in page.get("items") or [])
+                    token = (page.get("metadata") or {}).get("continue")
+                    if not token:
+                        return items
+            except _Expired:
+                continue
+        raise Unreachable(self.name, "the list kept changing faster than it could be read; try again")
+
+    def _translate(self, status: int, data: bytes, call: _Call) -> ClusterError | _Expired:
+        try:
+            message = str(json.loads(data).get("message", ""))
+        except ValueError:
+            message = data.decode("utf-8", "replace")[:300]
+        if status == 404:
+            return NotFound(call.kind, call.name or call.resource, namespace=call.namespace, cluster=self.name)
+        if status == 403:
+            user = m.group(1) if (m := re.search(r'User "([^"]+)"', message)) else None
+            return Forbidden(
+                verb=call.verb, resource=call.resource, namespace=call.namespace, cluster=self.name, user=user
+            )
+        if status == 401:
+            return ClusterError(
+                f"Cluster `{self.name}` did not accept Pilothouse's credentials (401 Unauthorized).",
+                cluster=self.name,
+                hint="The token or certificate in the kubeconfig is wrong or expired.",
+            )
+        if status == 410:
+            return _Expired()
+        if status in (400, 422):
+            return Invalid(f"Cluster `{self.name}` rejected the request: {message}", cluster=self.name)
+        return Unreachable(self.name, f"the API server answered {status}: {_first_line(message) or 'no reason given'}")
+
+    # --- the Cluster port -------------------------------------------------------------------
+
+    def info(self) -> ClusterInfo:
+        try:
+            version = self._get_json("/version", [], _Call("get", "version", "version"))
+            return ClusterInfo(self.name, True, str(version.get("gitVersion")), self.default_namespace, self.server)
+        except (ClusterError, ConfigError) as e:
+            server = self.server if self._client else "?"
+            return ClusterInfo(self.name, False, None, self.default_namespace, server, error=e.message)
+
+    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
+        call = _Call("list", "pods", "pod", namespace)
+        return self._list(_path("", "pods", namespace), pod_from, call, selector=selector)
+
+    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
+        call = _Call("list", "deployments", "deployment", namespace)
+        return self._list(_path("apps/v1", "deployments", namespace), deployment_from, call, selector=selector)
+
+    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
+        call = _Call("list", "replicasets", "replica set", namespace)
+        return self._list(_path("apps/v1", "replicasets", namespace), replica_set_from, call, selector=selector)
+
+    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
+        return self._list(_path("", "nodes", None), node_from, _Call("list", "nodes", "node"), selector=selector)
+
+    def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
+        call = _Call("list", "events", "event", namespace)
+        field_selector = f"involvedObject.name={involved}" if involved else None
+        return self._list(_path("", "events", namespace), event_from, call, field_selector=field_selector)
+
+    def list_namespaces(self) -> list[NamespaceInfo]:
+        return self._list(_path("", "namespaces", None), namespace_from, _Call("list", "namespaces", "namespace"))
+
+    def get_pod(self, namespace: str, name: str) -> PodInfo:
+        call = _Call("get", "pods", "pod", namespace, name)
+        return pod_from(self._get_json(_path("", "pods", namespace, name), [], call))
+
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
+        call = _Call("get", "deployments", "deployment", namespace, name)
+        return deployment_from(self._get_json(_path("apps/v1", "deployments", namespace, name), [], call))
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+        call = _Call("get", "pods/log", "pod", namespace, pod)
+        query = [("container", container), ("tailLines", str(tail))]
+        if previous:
+            query.append(("previous", "true"))
+        text = self._request(_path("", "pods", namespace, pod) + "/log", query, call, accept="text/plain")
+        return text.decode("utf-8", "replace").splitlines()
+
+
+class _Expired(Exception):
+    """410 Gone: a list's continue token expired; the list is read again from the start."""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _network_reason(error: Exception, timeout: float) -> str:
+    import urllib3
+
+    cause = getattr(error, "reason", None) or error
+    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
+        return "timed out while connecting"
+    if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
+        return "connection refused" if "refused" in str(cause).lower() else _first_line(str(cause))
+    if isinstance(cause, urllib3.exceptions.SSLError):
+        return f"TLS failed ({_first_line(str(cause))})"
+    return _first_line(str(cause)) or type(cause).__name__
+
+
+def clusters_from_kubeconfig(path: str | None, *, timeout: float) -> tuple[list[KubeCluster], str]:
+    """One cluster per kubeconfig context, named after it; and the current context's name."""
+    from kubernetes import config
+
+    try:
+        contexts, current = config.list_kube_config_contexts(path)  # type: ignore[no-untyped-call]
+    except Exception as e:  # ConfigException, a YAML error, a missing file: all mean the same
+        raise ConfigError(
+            f"The kubeconfig {path or '~/.kube/config'} cannot be read: {_first_line(str(e))}",
+            hint="Point PILOTHOUSE_KUBECONFIG (or KUBECONFIG) at a valid kubeconfig file.",
+        ) from e
+    clusters = [
+        KubeCluster.from_kubeconfig(
+            path or config.KUBE_CONFIG_DEFAULT_LOCATION,
+            c["name"],
+            namespace=c.get("context", {}).get("namespace") or "default",
+            user=c.get("context", {}).get("user") or "?",
+            timeout=timeout,
+        )
+        for c in contexts
+    ]
+    return clusters, current["name"]

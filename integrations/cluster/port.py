@@ -1,0 +1,50 @@
+"""The `Cluster` port: everything Pilothouse asks of a Kubernetes cluster.
+
+Two implementations: `KubeCluster` (the official client, against a real API server) and
+`SimulatedCluster` (in-process, the zero-setup demo). Contract tests run the same scenarios
+against both. Methods raise only `commands.errors.ClusterError` subclasses.
+
+`namespace=None` on a list means every namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from integrations.cluster.model import (
+    ClusterInfo,
+    DeploymentInfo,
+    EventInfo,
+    NamespaceInfo,
+    NodeInfo,
+    PodInfo,
+    ReplicaSetInfo,
+)
+
+
+class Cluster(Protocol):
+    name: str
+    default_namespace: str
+    identity: str  # who the cluster sees: the kubeconfig user, or the service account
+
+    def info(self) -> ClusterInfo: ...
+
+    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]: ...
+
+    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]: ...
+
+    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]: ...
+
+    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]: ...
+
+    def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
+        """Events, optionally only those about the object named `involved`."""
+        ...
+
+    def list_namespaces(self) -> list[NamespaceInfo]: ...
+
+    def get_pod(self, namespace: str, name: str) -> PodInfo: ...
+
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo: ...
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]: ...

@@ -1,0 +1,375 @@
+"""An in-process cluster for the zero-setup demo: objects as API JSON, tiny controllers.
+
+It holds Kubernetes-shaped JSON and plays the parts a real cluster's controllers and kubelet
+play (Deployment → ReplicaSet → Pods, scheduling, container states), then answers through the
+same parsing as the real client. `schedule` and `pod_status` are also used by the tests' fake
+node agent, so the demo and the test control plane fail in the same ways.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from commands.errors import Invalid, NotFound
+from commands.values import matches
+from integrations.cluster import demo
+from integrations.cluster.model import (
+    REVISION,
+    ClusterInfo,
+    DeploymentInfo,
+    EventInfo,
+    Json,
+    NamespaceInfo,
+    NodeInfo,
+    PodInfo,
+    ReplicaSetInfo,
+    deployment_from,
+    event_from,
+    namespace_from,
+    node_from,
+    pod_from,
+    replica_set_from,
+)
+
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
+def _suffix(seed: str, length: int) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:length])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def node_is_ready(node: Json) -> bool:
+    conditions = node.get("status", {}).get("conditions") or []
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+    return ready and not node.get("spec", {}).get("unschedulable")
+
+
+def schedule(pod: Json, nodes: Iterable[Json]) -> tuple[str | None, str]:
+    """Pick a node as the scheduler would: Ready, schedulable, matching the nodeSelector.
+
+    Returns (node name, "") or (None, the scheduler's FailedScheduling message).
+    """
+    wanted = pod.get("spec", {}).get("nodeSelector") or {}
+    candidates = list(nodes)
+    not_ready = mismatched = 0
+    for node in candidates:
+        labels = node["metadata"].get("labels") or {}
+        if not node_is_ready(node):
+            not_ready += 1
+        elif any(labels.get(k) != v for k, v in wanted.items()):
+            mismatched += 1
+        else:
+            return node["metadata"]["name"], ""
+    reasons = []
+    if mismatched:
+        reasons.append(f"{mismatched} node(s) didn't match Pod's node affinity/selector")
+    if not_ready:
+        reasons.append(f"{not_ready} node(s) were not ready")
+    return None, f"0/{len(candidates)} nodes are available: {', '.join(reasons)}."
+
+
+def pod_status(pod: Json, node: str | None, message: str, now: datetime, restarts: int = 14) -> Json:
+    """The status a kubelet (or the scheduler, when `node` is None) would write."""
+    started = _iso(now)
+    if node is None:
+        return {
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": message,
+                    "lastTransitionTime": started,
+                }
+            ],
+        }
+    failure = demo.failure_of(pod)
+    statuses = [_container_status(c, failure, started, restarts) for c in pod["spec"]["containers"]]
+    ready = all(s["ready"] for s in statuses)
+    flag = "True" if ready else "False"
+    return {
+        "phase": "Pending" if failure == "broken" else "Running",
+        "hostIP": "127.0.0.1",
+        "podIP": "10.244.0." + str(int(hashlib.sha256(pod["metadata"]["name"].encode()).hexdigest(), 16) % 250 + 2),
+        "startTime": started,
+        "conditions": [
+            {"type": t, "status": s, "lastTransitionTime": started}
+            for t, s in (("Initialized", "True"), ("Ready", flag), ("ContainersReady", flag), ("PodScheduled", "True"))
+        ],
+        "containerStatuses": statuses,
+    }
+
+
+def _container_status(container: Json, failure: str | None, started: str, restarts: int) -> Json:
+    status: Json = {
+        "name": container["name"],
+        "image": container["image"],
+        "imageID": f"docker-pullable://{container['image']}",
+        "containerID": "containerd://" + hashlib.sha256(container["name"].encode()).hexdigest()[:32],
+        "ready": failure is None,
+        "started": failure is None,
+        "restartCount": 0,
+        "state": {"running": {"startedAt": started}},
+    }
+    if failure == "broken":
+        status.update(
+            containerID="",
+            state={
+                "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{container["image"]}"'}
+            },
+        )
+    elif failure in ("crash", "oom"):
+        reason, code = ("OOMKilled", 137) if failure == "oom" else ("Error", 1)
+        status.update(
+            restartCount=restarts,
+            state={
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 5m0s restarting failed container={container['name']}",
+                }
+            },
+            lastState={"terminated": {"reason": reason, "exitCode": code, "startedAt": started, "finishedAt": started}},
+        )
+    return status
+
+
+class SimulatedCluster:
+    """Implements the `Cluster` port over in-memory JSON objects."""
+
+    def __init__(self, name: str = "demo", *, clock: Callable[[], datetime] | None = None) -> None:
+        self.name = name
+        self.default_namespace = "default"
+        self.identity = "demo-admin (simulated)"
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._objects: dict[str, dict[tuple[str, str], Json]] = {}
+        for namespace in SYSTEM_NAMESPACES:
+            self.add_namespace(namespace)
+
+    # --- building the cluster -------------------------------------------------------------
+
+    @classmethod
+    def demo(cls, name: str = "demo") -> SimulatedCluster:
+        cluster = cls(name)
+        cluster.default_namespace = demo.DEFAULT_NAMESPACE  # like a kubeconfig context's namespace
+        start = cluster._clock() - timedelta(days=3)
+        for node in demo.nodes():
+            cluster.add_node(node, at=start)
+        for namespace in demo.NAMESPACES:
+            cluster.add_namespace(namespace, at=start)
+        applied = demo.rollouts()
+        for i, obj in enumerate(applied):
+            # The last rollout is today's; the others date from the cluster's first days.
+            at = cluster._clock() - timedelta(hours=2) if i == len(applied) - 1 else start + timedelta(hours=i)
+            cluster.apply_deployment(obj, at=at)
+        now = _iso(cluster._clock() - timedelta(minutes=1))
+        for i, seed in enumerate(demo.events()):
+            pod = cluster._first_pod(seed.namespace, seed.deployment) if seed.deployment else None
+            cluster._put("events", demo.event_object(seed, pod=pod, index=i, now=now))
+        return cluster
+
+    def add_namespace(self, name: str, *, at: datetime | None = None) -> None:
+        meta = {"name": name, "creationTimestamp": _iso(at or self._clock() - timedelta(days=3))}
+        self._put("namespaces", {"metadata": meta, "status": {"phase": "Active"}})
+
+    def add_node(self, node: Json, *, at: datetime | None = None) -> None:
+        node = copy.deepcopy(node)
+        node["metadata"]["creationTimestamp"] = _iso(at or self._clock())
+        for condition in node["status"].get("conditions", []):
+            condition.setdefault("lastTransitionTime", _iso(self._clock() - timedelta(minutes=47)))
+        self._put("nodes", node)
+
+    def apply_deployment(self, obj: Json, *, at: datetime | None = None) -> None:
+        """Create or update a Deployment and roll it out at once, as its controller would."""
+        at = at or self._clock()
+        obj = copy.deepcopy(obj)
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        if ("", namespace) not in self._objects.get("namespaces", {}):
+            raise NotFound("namespace", namespace, namespace=None, cluster=self.name)
+        previous = self._objects.get("deployments", {}).get((namespace, name))
+        meta["creationTimestamp"] = previous["metadata"]["creationTimestamp"] if previous else _iso(at)
+        meta["generation"] = previous["metadata"]["generation"] + 1 if previous else 1
+        replica_set = self._roll_out(obj, at)
+        meta.setdefault("annotations", {})[REVISION] = replica_set["metadata"]["annotations"][REVISION]
+        obj["status"] = self._deployment_status(obj, replica_set)
+        self._put("deployments", obj)
+
+    def _roll_out(self, deployment: Json, at: datetime) -> Json:
+        meta, spec = deployment["metadata"], deployment["spec"]
+        template = spec["template"]
+        template_hash = _suffix(json.dumps(template, sort_keys=True), 10)
+        owned = self._owned_replica_sets(meta["namespace"], meta["name"])
+        revision = max((int(rs["metadata"]["annotations"][REVISION]) for rs in owned), default=0) + 1
+        for rs in owned:
+            rs["spec"]["replicas"] = 0
+            self._delete_pods_of(rs)
+        rs_name = f"{meta['name']}-{template_hash}"
+        labels = {**template["metadata"].get("labels", {}), "pod-template-hash": template_hash}
+        rs_template = copy.deepcopy(template)
+        rs_template["metadata"]["labels"] = labels
+        annotations = {REVISION: str(revision)}
+        if cause := meta.get("annotations", {}).get("kubernetes.io/change-cause"):
+            annotations["kubernetes.io/change-cause"] = cause
+        replica_set = {
+            "metadata": {
+                "name": rs_name,
+                "namespace": meta["namespace"],
+                "labels": labels,
+                "annotations": annotations,
+                "creationTimestamp": _iso(at),
+                "ownerReferences": [{"kind": "Deployment", "name": meta["name"], "apiVersion": "apps/v1"}],
+            },
+            "spec": {"replicas": spec.get("replicas", 1), "template": rs_template},
+        }
+        self._put("replicasets", replica_set)
+        for i in range(spec.get("replicas", 1)):
+            self._create_pod(replica_set, i, at)
+        return replica_set
+
+    def _create_pod(self, replica_set: Json, index: int, at: datetime) -> None:
+        meta, template = replica_set["metadata"], replica_set["spec"]["template"]
+        pod = {
+            "metadata": {
+                "name": f"{meta['name']}-{_suffix(meta['name'] + str(index), 5)}",
+                "namespace": meta["namespace"],
+                "labels": dict(template["metadata"]["labels"]),
+                "annotations": dict(template["metadata"].get("annotations") or {}),
+                "creationTimestamp": _iso(at),
+                "ownerReferences": [{"kind": "ReplicaSet", "name": meta["name"], "apiVersion": "apps/v1"}],
+            },
+            "spec": copy.deepcopy(template["spec"]),
+        }
+        node, message = schedule(pod, self._objects.get("nodes", {}).values())
+        if node:
+            pod["spec"]["nodeName"] = node
+        pod["status"] = pod_status(pod, node, message, at)
+        self._put("pods", pod)
+
+    def _deployment_status(self, deployment: Json, replica_set: Json) -> Json:
+        pods = [pod_from(p) for p in self._pods_of(replica_set)]
+        desired = deployment["spec"].get("replicas", 1)
+        ready = sum(1 for p in pods if p.total and p.ready == p.total)
+        available = "True" if ready >= desired else "False"
+        return {
+            "observedGeneration": deployment["metadata"]["generation"],
+            "replicas": len(pods),
+            "updatedReplicas": len(pods),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "unavailableReplicas": len(pods) - ready,
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": available,
+                    "reason": "MinimumReplicasAvailable" if available == "True" else "MinimumReplicasUnavailable",
+                    "message": "Deployment has minimum availability."
+                    if available == "True"
+                    else "Deployment does not have minimum availability.",
+                },
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": "NewReplicaSetAvailable",
+                    "message": f'ReplicaSet "{replica_set["metadata"]["name"]}" has successfully progressed.',
+                },
+            ],
+        }
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _put(self, kind: str, obj: Json) -> None:
+        meta = obj["metadata"]
+        self._objects.setdefault(kind, {})[(meta.get("namespace", ""), meta["name"])] = obj
+
+    def _all(self, kind: str, namespace: str | None, selector: str | None = None) -> list[Json]:
+        found = [
+            o
+            for (ns, _), o in sorted(self._objects.get(kind, {}).items())
+            if (namespace is None or ns == namespace) and matches(selector, o["metadata"].get("labels") or {})
+        ]
+        return found
+
+    def _owned_replica_sets(self, namespace: str, deployment: str) -> list[Json]:
+        return [
+            rs
+            for rs in self._all("replicasets", namespace)
+            if any(o["name"] == deployment for o in rs["metadata"]["ownerReferences"])
+        ]
+
+    def _pods_of(self, replica_set: Json) -> list[Json]:
+        name = replica_set["metadata"]["name"]
+        return [
+            p
+            for p in self._all("pods", replica_set["metadata"]["namespace"])
+            if p["metadata"]["ownerReferences"][0]["name"] == name
+        ]
+
+    def _delete_pods_of(self, replica_set: Json) -> None:
+        for pod in self._pods_of(replica_set):
+            del self._objects["pods"][(pod["metadata"]["namespace"], pod["metadata"]["name"])]
+
+    def _first_pod(self, namespace: str, deployment: str) -> str | None:
+        pods = self._all("pods", namespace, f"app={deployment}")
+        return pods[0]["metadata"]["name"] if pods else None
+
+    def _get(self, kind: str, label: str, namespace: str, name: str) -> Json:
+        found = self._objects.get(kind, {}).get((namespace, name))
+        if found is None:
+            raise NotFound(label, name, namespace=namespace, cluster=self.name)
+        return found
+
+    # --- the Cluster port -------------------------------------------------------------------
+
+    def info(self) -> ClusterInfo:
+        return ClusterInfo(self.name, True, "v1.20.2 (simulated)", self.default_namespace, "in-process")
+
+    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
+        return [pod_from(o) for o in self._all("pods", namespace, selector)]
+
+    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
+        return [deployment_from(o) for o in self._all("deployments", namespace, selector)]
+
+    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
+        return [replica_set_from(o) for o in self._all("replicasets", namespace, selector)]
+
+    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
+        return [node_from(o) for o in self._all("nodes", "", selector)]
+
+    def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
+        events = [event_from(o) for o in self._all("events", namespace)]
+        return [e for e in events if involved is None or e.name == involved]
+
+    def list_namespaces(self) -> list[NamespaceInfo]:
+        return [namespace_from(o) for o in self._all("namespaces", "")]
+
+    def get_pod(self, namespace: str, name: str) -> PodInfo:
+        return pod_from(self._get("pods", "pod", namespace, name))
+
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
+        return deployment_from(self._get("deployments", "deployment", namespace, name))
+
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+        obj = self._get("pods", "pod", namespace, pod)
+        names = [c["name"] for c in obj["spec"]["containers"]]
+        if container not in names:
+            close = difflib.get_close_matches(container, names, n=1)
+            raise Invalid(
+                f"Pod `{pod}` has no container `{container}`; it has: {', '.join(names)}.",
+                cluster=self.name,
+                hint=f"Did you mean `-c {close[0]}`?" if close else None,
+            )
+        if not obj["spec"].get("nodeName"):
+            raise Invalid(f"Pod `{pod}` has no logs yet: it is not scheduled to a node.", cluster=self.name)
+        return demo.log_lines(namespace, pod, container)[-tail:]

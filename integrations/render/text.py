@@ -1,0 +1,43 @@
+"""Plain-text rendering for the shell and for `--print` output: aligned, compact, honest."""
+
+from __future__ import annotations
+
+from commands.replies import Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
+
+_MARKS = {"ok": "✔", "info": "·", "warning": "⚠", "error": "✖"}
+
+
+def render(reply: Reply) -> str:
+    lines: list[str] = []
+    for block in reply.blocks:
+        lines.extend(_block(block))
+    if not reply.ok and reply.request_id:
+        lines.append(f"(reference: {reply.request_id})")
+    return "\n".join(lines)
+
+
+def _block(block: Block) -> list[str]:
+    match block:
+        case Heading(text):
+            return [text]
+        case Paragraph(text):
+            return [text]
+        case Notice(level, text):
+            return [f"{_MARKS[level]} {text}"]
+        case Fields(pairs):
+            width = max((len(label) for label, _ in pairs), default=0)
+            return [f"{label + ':':<{width + 1}} {value}" for label, value in pairs]
+        case Table():
+            return _table(block)
+        case Preformatted(lines, omitted):
+            return [*lines, *([f"… and {omitted} more lines"] if omitted else [])]
+    raise TypeError(f"cannot render {type(block).__name__}")
+
+
+def _table(block: Table) -> list[str]:
+    rows = [block.columns, *block.rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(block.columns))]
+    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if block.omitted:
+        out.append(f"… and {block.omitted} more")
+    return out

@@ -1,0 +1,88 @@
+"""The production store: Redis, shared by every replica, kept across restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from commands.errors import StoreUnavailable
+
+T = TypeVar("T")
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, fit for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username + ':' if parts.username else ':'}***@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisStore:
+    def __init__(self, url: str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
+        self._where = redacted(url)
+        self._prefix = prefix
+        self._redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=30,
+        )
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except redis.RedisError as e:
+            raise StoreUnavailable(
+                f"The state store at {self._where} cannot be used: {type(e).__name__}: {e}",
+                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL is right.",
+            ) from e
+
+    def _key(self, key: str) -> str:
+        return self._prefix + key
+
+    def ping(self) -> None:
+        self._call(self._redis.ping)
+
+    def get(self, key: str) -> str | None:
+        return self._call(lambda: self._redis.get(self._key(key)))
+
+    def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        self._call(lambda: self._redis.set(self._key(key), value, px=_millis(ttl)))
+
+    def set_if_absent(self, key: str, value: str, *, ttl: float) -> bool:
+        return bool(self._call(lambda: self._redis.set(self._key(key), value, nx=True, px=_millis(ttl))))
+
+    def delete(self, key: str) -> bool:
+        return bool(self._call(lambda: self._redis.delete(self._key(key))))
+
+    def append(self, key: str, value: str, *, keep: int) -> None:
+        def push() -> None:
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.lpush(self._key(key), value)
+                pipe.ltrim(self._key(key), 0, keep - 1)
+                pipe.execute()
+
+        self._call(push)
+
+    def recent(self, key: str, count: int) -> list[str]:
+        return self._call(lambda: self._redis.lrange(self._key(key), 0, count - 1))
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def _millis(ttl: float | None) -> int | None:
+    if ttl is None:
+        return None
+    if ttl <= 0:
+        raise ValueError("ttl must be positive")
+    return max(1, int(ttl * 1000))

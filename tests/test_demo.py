@@ -1,0 +1,205 @@
+"""The zero-setup demo through the whole pipeline: parse → policy → simulated cluster → reply."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.audit import AuditLog
+from bot.policy import Policy, Rule
+from commands.replies import Table
+from integrations.cluster.simulated import SimulatedCluster
+from integrations.store.memory import MemoryStore
+from tests.chat import Chat, chat
+
+
+@pytest.fixture
+def demo() -> Chat:
+    return chat(SimulatedCluster.demo(), policy=Policy.demo("alice", "demo"))
+
+
+def rows(c: Chat) -> list[tuple[str, ...]]:
+    return [r for b in c.last.blocks if isinstance(b, Table) for r in b.rows]
+
+
+def test_get_pods_lists_the_demo_pods(demo: Chat) -> None:
+    text = demo.say("get pods -n shop")
+    assert text.startswith("Pods in namespace `shop` on `demo`")
+    statuses = {r[0].rsplit("-", 2)[0]: r[2] for r in rows(demo)}
+    assert statuses == {"cart": "Running", "checkout": "CrashLoopBackOff", "search": "Pending", "web": "Running"}
+    assert len(rows(demo)) == 7  # web 3, cart 2, checkout 1, search 1
+
+
+def test_all_namespaces_adds_a_namespace_column(demo: Chat) -> None:
+    demo.say("get pods -A")
+    namespaces = {r[0] for r in rows(demo)}
+    assert namespaces == {"shop", "payments"}
+
+
+def test_label_selector_filters(demo: Chat) -> None:
+    demo.say("get pods -n shop -l app=web")
+    assert len(rows(demo)) == 3
+    assert "No pods matching `app=nothing`." in demo.say("get pods -n shop -l app=nothing")
+
+
+def test_status_names_the_crashlooping_and_pending_pods(demo: Chat) -> None:
+    text = demo.say("status -n shop")
+    assert "Pods:        5 running, 1 pending, 1 failing" in text
+    assert "CrashLoopBackOff (14 restarts, last exit Error (exit 1))" in text
+    assert "Pending: 0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector" in text
+    assert "node/node-2" in text and "NotReady" in text
+    assert "⚠ 5 problems need attention." in text
+
+
+def test_status_of_a_healthy_namespace(demo: Chat) -> None:
+    text = demo.say("status -n payments")
+    assert "Deployments: 2/2 fully available" in text
+    assert "pod/" not in text
+
+
+def test_logs_of_a_deployment(demo: Chat) -> None:
+    text = demo.say("logs deploy/web --tail 5")  # the demo's default namespace is shop
+    lines = text.splitlines()
+    assert lines[0].startswith("Last 5 lines of `shop/web-")
+    assert len(lines) == 6
+    assert all('"GET /products/' in line for line in lines[1:])
+
+
+def test_logs_of_a_pod_with_two_containers_names_the_choice(demo: Chat) -> None:
+    text = demo.say("logs deploy/api -n payments --tail 2")
+    assert "Showing container `api` of api, envoy; choose with `-c`." in text
+    text = demo.say("logs deploy/api -n payments --tail 2 -c envoy")
+    assert "(envoy)" in text and "Showing container" not in text
+    text = demo.say("logs deploy/api -n payments -c nginx")
+    assert "has no container `nginx`; it has: api, envoy" in text
+
+
+def test_logs_of_an_unscheduled_pod_explain_why_there_are_none(demo: Chat) -> None:
+    text = demo.say("logs deploy/search")
+    assert "has no logs: it is not scheduled (0/2 nodes are available" in text
+
+
+def test_describe_deployment_shows_pods_conditions_and_events(demo: Chat) -> None:
+    text = demo.say("describe deployment checkout")
+    assert "Replicas:  1 desired | 1 updated | 0 ready | 0 available" in text
+    assert "MinimumReplicasUnavailable" in text
+    assert "BackOff" in text and "x41" in text
+    assert "⚠ Only 0/1 available." in text
+
+
+def test_describe_pod_shows_containers_and_last_termination(demo: Chat) -> None:
+    demo.say("get pods -l app=checkout")
+    pod = rows(demo)[0][0]
+    text = demo.say(f"describe pod {pod}")
+    assert "waiting: CrashLoopBackOff" in text
+    assert "Error (exit 1)" in text
+    assert "Controlled by: ReplicaSet/checkout-" in text
+
+
+def test_history_lists_revisions_with_change_causes(demo: Chat) -> None:
+    demo.say("history web")
+    revisions = rows(demo)
+    assert [r[0] for r in revisions] == ["1", "2 (current)"]
+    assert revisions[0][1] == "nginx:1.25.2" and revisions[1][1] == "nginx:1.25.3"
+    assert "fix CVE-2023-44487" in revisions[1][3]
+
+
+def test_events_put_warnings_first(demo: Chat) -> None:
+    demo.say("get events -A")
+    assert {r[2] for r in rows(demo)} == {"Warning"}
+    assert {r[3] for r in rows(demo)} >= {"BackOff", "FailedScheduling", "NodeNotReady"}
+
+
+def test_nodes_and_namespaces(demo: Chat) -> None:
+    demo.say("get nodes")
+    assert [(r[0], r[1]) for r in rows(demo)] == [("node-1", "Ready"), ("node-2", "NotReady")]
+    demo.say("get ns")
+    assert {"shop", "payments", "default", "kube-system"} <= {r[0] for r in rows(demo)}
+
+
+def test_not_found_suggests_similar_names(demo: Chat) -> None:
+    text = demo.say("describe deployment chekout")
+    assert "deployment `chekout` not found in namespace `shop` on cluster `demo`." in text
+    assert "Similar names: `checkout`." in text
+    assert "namespace `shoop` not found" in demo.say("get pods -n shoop")
+    assert "Similar names: `shop`" in demo.say("status -n shoop")
+
+
+def test_unknown_cluster_lists_the_known_ones(demo: Chat) -> None:
+    text = demo.say("get pods --cluster prod")
+    assert "No cluster named `prod` is configured." in text
+    assert "Known clusters: `demo`." in text
+
+
+def test_bad_input_gets_one_clear_error_and_the_chat_goes_on(demo: Chat) -> None:
+    assert demo.say('get pods -n "shop').startswith("✖ Unbalanced quotes")
+    assert demo.say("gte pods").startswith("✖ Unknown command `gte pods`.")
+    assert not demo.last.ok
+    assert "Pods in namespace `shop`" in demo.say("get pods -n shop")
+
+
+def test_long_lists_are_cut_honestly() -> None:
+    cluster = SimulatedCluster.demo()
+    from integrations.cluster import demo as seed
+
+    cluster.apply_deployment(seed.deployment("shop", "big", 60, [{"name": "c", "image": "nginx:1"}], change_cause="x"))
+    c = chat(cluster)
+    text = c.say("get pods -n shop")
+    assert len(rows(c)) == 50
+    assert text.endswith("… and 17 more")
+
+
+def test_help_hides_what_the_policy_forbids(demo: Chat) -> None:
+    assert "more command(s) exist" not in demo.say("help")
+    deny_reads = Policy([Rule(name="nobody", effect="deny", access=("read",))])
+    text = chat(SimulatedCluster.demo(), policy=deny_reads).say("help")
+    assert "get pods [-n" not in text
+    assert "10 more command(s) exist that you may not run here." in text
+    assert "whoami" in text
+
+
+def test_help_for_one_command(demo: Chat) -> None:
+    assert "logs POD|deploy/NAME" in demo.say("help logs")
+    assert "Unknown command `lgos`" in demo.say("help lgos")
+
+
+def test_policy_denial_names_the_rule() -> None:
+    policy = Policy([Rule(name="no-payments", effect="deny", namespaces=("payments",))])
+    c = chat(SimulatedCluster.demo(), policy=policy)
+    text = c.say("get pods -n payments")
+    assert text.startswith("✖ You may not run `get pods` in namespace `payments` on `demo` from here.")
+    assert "Decided by policy rule `no-payments`." in text
+    assert "Pods in namespace `shop`" in c.say("get pods")
+
+
+def test_whoami_shows_identity_and_rights(demo: Chat) -> None:
+    text = demo.say("whoami")
+    assert "You:               alice" in text
+    assert "Default namespace: shop" in text
+    assert "Changes in shop:   allowed (rule `demo-admin`)" in text
+
+
+def test_every_message_leaves_one_audit_record_without_raw_text() -> None:
+    store = MemoryStore()
+    c = chat(SimulatedCluster.demo(), store=store)
+    c.say("get pods -n shop")
+    c.say("gte pods xoxb-secret-token")
+    c.say("describe pod nope")
+    records = AuditLog(store).recent(10)
+    assert [r.outcome for r in records] == ["failed", "invalid", "ok"]
+    assert records[2].command == "get pods" and records[2].args == {"namespace": "shop", "kind": "pods"}
+    assert records[2].namespace == "shop" and records[2].rule == "reads-for-everyone"
+    assert records[0].error == "NotFound"
+    assert "xoxb" not in json.dumps([r.model_dump(mode="json") for r in records])
+
+
+def test_an_internal_error_gives_a_reference_and_no_traceback(demo: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(SimulatedCluster, "list_nodes", broken)
+    text = demo.say("get nodes")
+    assert text.startswith("✖ Something went wrong inside Pilothouse; nothing was changed.")
+    assert "reference: " in text and demo.last.request_id in text
+    assert "boom" not in text and "Traceback" not in text

@@ -1,0 +1,35 @@
+"""Help is generated from the declarations: every command appears, with its real usage."""
+
+from __future__ import annotations
+
+from commands import default_registry
+from commands.help import command_help, overview
+from commands.replies import Preformatted, Table
+from integrations.render.text import render
+
+REGISTRY = default_registry()
+
+
+def test_overview_lists_every_command_with_its_usage() -> None:
+    text = render(overview(REGISTRY))
+    for spec in REGISTRY:
+        assert spec.usage() in text
+        assert spec.summary in text
+
+
+def test_overview_says_how_many_commands_are_hidden() -> None:
+    text = render(overview(list(REGISTRY)[:2], hidden=3))
+    assert "3 more command(s) exist that you may not run here." in text
+
+
+def test_command_help_shows_usage_arguments_aliases_and_examples() -> None:
+    spec = REGISTRY.find("get pods")
+    assert spec is not None
+    reply = command_help(spec)
+    usage = next(b for b in reply.blocks if isinstance(b, Preformatted))
+    assert usage.lines == ("get pods [-n NAMESPACE] [-A] [-l SELECTOR] [--cluster CLUSTER]",)
+    arguments = next(b for b in reply.blocks if isinstance(b, Table))
+    assert ("-n, --namespace NAMESPACE", "the namespace (default: the cluster's default)") in arguments.rows
+    text = render(reply)
+    assert "get po, get pod" in text
+    assert "`get pods -n shop`" in text

@@ -1,0 +1,96 @@
+"""The `pilothouse` command as a new user meets it: zero setup, piped or on a terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+PILOTHOUSE = str(Path(sys.executable).parent / "pilothouse")
+
+
+def zero_setup_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_") and k != "KUBECONFIG"}
+    env.pop("KUBERNETES_SERVICE_HOST", None)
+    env.update(extra)
+    return env
+
+
+def run(stdin: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PILOTHOUSE, *args], input=stdin, capture_output=True, text=True, timeout=60, env=zero_setup_env(**env)
+    )
+
+
+def test_piped_session_from_the_readme() -> None:
+    result = run("help\nget pods -n shop\nstatus -n shop\nlogs deploy/web --tail 5\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Pilothouse commands" in out
+    assert "checkout-" in out and "CrashLoopBackOff" in out
+    assert "Health of namespace `shop` on `demo`" in out
+    assert "Pending: 0/2 nodes are available" in out
+    assert out.count('"GET /products/') == 5
+    assert result.stderr == ""
+
+
+def test_bad_lines_get_one_line_errors_and_the_shell_goes_on() -> None:
+    result = run('get pods -n "shop\ngte pods\nget nodes\n')
+    assert result.returncode == 0
+    assert "✖ Unbalanced quotes: a `\"` is opened but never closed." in result.stdout
+    assert "✖ Unknown command `gte pods`." in result.stdout
+    assert "node-2  NotReady" in result.stdout
+
+
+def test_comments_blank_lines_and_exit() -> None:
+    result = run("# a comment\n\nwhoami\nexit\nget pods\n", "--user", "carol", "--channel", "C-OPS")
+    assert result.returncode == 0
+    assert "You:               carol" in result.stdout
+    assert "Channel:           C-OPS" in result.stdout
+    assert "Pods in" not in result.stdout  # nothing after `exit`
+
+
+def test_bad_settings_fail_at_start_with_a_clear_message() -> None:
+    result = run("help\n", PILOTHOUSE_REQUEST_TIMEOUT="soon")
+    assert result.returncode == 2
+    assert "invalid settings: PILOTHOUSE_REQUEST_TIMEOUT" in result.stderr
+    result = run("help\n", PILOTHOUSE_KUBECONFIG="/nonexistent/kubeconfig")
+    assert result.returncode == 2
+    assert "The kubeconfig /nonexistent/kubeconfig cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_redis_fails_at_start_without_leaking_the_password() -> None:
+    from tests.redis_server import free_port
+
+    result = run("help\n", PILOTHOUSE_REDIS_URL=f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+    assert result.returncode == 2
+    assert "The state store at redis://:***@127.0.0.1" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_redis_url_puts_the_audit_trail_in_redis(redis_url: str) -> None:
+    import redis
+
+    result = run("get pods -n shop\n", PILOTHOUSE_REDIS_URL=redis_url)
+    assert result.returncode == 0, result.stderr
+    newest = redis.Redis.from_url(redis_url, decode_responses=True).lindex("pilothouse:audit", 0)
+    assert newest is not None and '"command":"get pods"' in newest
+
+
+@pytest.mark.timeout(60)
+def test_interactive_terminal_session() -> None:
+    shell = pexpect.spawn(PILOTHOUSE, ["--user", "dana"], env=zero_setup_env(), encoding="utf-8", timeout=20)
+    shell.expect("you are dana in shell")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline("get deploy -n payments")
+    shell.expect("worker")
+    shell.expect_exact("pilothouse> ")
+    shell.sendeof()
+    shell.expect(pexpect.EOF)
+    shell.close()
+    assert shell.exitstatus == 0

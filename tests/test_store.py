@@ -1,0 +1,102 @@
+"""One contract for both stores: the embedded one must behave exactly like Redis.
+
+The Redis side runs against a real redis-server (tests/redis_server.py), never a fake.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
+
+from commands.errors import StoreUnavailable
+from integrations.store.memory import MemoryStore
+from integrations.store.port import Store
+from integrations.store.redis_store import RedisStore, redacted
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    # A fresh prefix per test keeps tests apart on the shared server.
+    real = RedisStore(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    yield real
+    real.close()
+
+
+def test_get_set_delete(store: Store) -> None:
+    assert store.get("k") is None
+    store.set("k", "v")
+    assert store.get("k") == "v"
+    store.set("k", "w")
+    assert store.get("k") == "w"
+    assert store.delete("k") is True
+    assert store.delete("k") is False
+    assert store.get("k") is None
+
+
+def test_values_expire(store: Store) -> None:
+    store.set("short", "v", ttl=0.2)
+    assert store.get("short") == "v"
+    time.sleep(0.35)
+    assert store.get("short") is None
+
+
+def test_set_if_absent_is_atomic_under_contention(store: Store) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        wins = list(pool.map(lambda i: store.set_if_absent("event:Ev1", str(i), ttl=30), range(40)))
+    assert wins.count(True) == 1
+    assert store.get("event:Ev1") in {str(i) for i in range(40)}
+
+
+def test_set_if_absent_succeeds_again_after_expiry(store: Store) -> None:
+    assert store.set_if_absent("lock", "a", ttl=0.2)
+    assert not store.set_if_absent("lock", "b", ttl=0.2)
+    time.sleep(0.35)
+    assert store.set_if_absent("lock", "c", ttl=0.2)
+    assert store.get("lock") == "c"
+
+
+def test_logs_keep_the_newest_entries_newest_first(store: Store) -> None:
+    for i in range(7):
+        store.append("audit", f"e{i}", keep=5)
+    assert store.recent("audit", 10) == ["e6", "e5", "e4", "e3", "e2"]
+    assert store.recent("audit", 2) == ["e6", "e5"]
+    assert store.recent("nothing", 3) == []
+
+
+def test_invalid_ttl_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="ttl must be positive"):
+        store.set("k", "v", ttl=0)
+    assert store.get("k") is None
+
+
+def test_redis_state_survives_a_new_connection(redis_url: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    RedisStore(redis_url, prefix=prefix).set("kept", "yes")
+    assert RedisStore(redis_url, prefix=prefix).get("kept") == "yes"
+    assert redis.Redis.from_url(redis_url, decode_responses=True).get(prefix + "kept") == "yes"
+
+
+def test_unreachable_redis_is_a_clear_error_without_the_password() -> None:
+    from tests.redis_server import free_port
+
+    store = RedisStore(f"redis://:s3cret@127.0.0.1:{free_port()}/0", timeout=0.5)
+    with pytest.raises(StoreUnavailable) as e:
+        store.ping()
+    assert "cannot be used" in str(e.value)
+    assert "s3cret" not in str(e.value)
+    assert "***" in str(e.value)
+
+
+def test_redacted_hides_only_the_password() -> None:
+    assert redacted("redis://:pw@host:6380/1") == "redis://:***@host:6380/1"
+    assert redacted("rediss://user:pw@host/0") == "rediss://user:***@host/0"
+    assert redacted("redis://host:6379/0") == "redis://host:6379/0"
