@@ -47,7 +47,7 @@ def test_status_names_the_crashlooping_and_pending_pods(demo: Chat) -> None:
     text = demo.say("status -n shop")
     assert "Pods:        5 running, 1 pending, 1 failing" in text
     assert "CrashLoopBackOff (14 restarts, last exit Error (exit 1))" in text
-    assert "Pending: 0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector" in text
+    assert "Pending: 0/2 nodes are available: 1 node(s) didn't match node selector" in text
     assert "node/node-2" in text and "NotReady" in text
     assert "⚠ 5 problems need attention." in text
 

@@ -28,8 +28,14 @@ def action(text: str):  # type: ignore[no-untyped-def]
         ("get no", GetResources(kind="nodes")),
         ("get ev -n payments", GetResources(kind="events", namespace="payments")),
         ("get ns", GetResources(kind="namespaces")),
-        ("get pods -l app=web,tier!=db --cluster prod-eu", GetResources(kind="pods", selector="app=web,tier!=db", cluster="prod-eu")),
-        ("get pods -l 'env in (prod, staging),!canary'", GetResources(kind="pods", selector="env in (prod, staging),!canary")),
+        (
+            "get pods -l app=web,tier!=db --cluster prod-eu",
+            GetResources(kind="pods", selector="app=web,tier!=db", cluster="prod-eu"),
+        ),
+        (
+            "get pods -l 'env in (prod, staging),!canary'",
+            GetResources(kind="pods", selector="env in (prod, staging),!canary"),
+        ),
         ("describe deploy web -n shop", Describe(kind="deployment", name="web", namespace="shop")),
         ("describe pod web-abc-x1", Describe(kind="pod", name="web-abc-x1")),
         ("logs deploy/web --tail 5", Logs(target="deploy/web", tail=5)),
@@ -77,7 +83,7 @@ def test_unknown_command_without_anything_close_points_to_help() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('get pods -n "shop', "Unbalanced quotes: a `\"` is opened but never closed"),
+        ('get pods -n "shop', 'Unbalanced quotes: a `"` is opened but never closed'),
         ("get pods -n Shop", "Invalid `--namespace`: `Shop` is not a valid name"),
         ("get pods -n shop_1", "`shop_1` is not a valid name"),
         ("describe pod Bad_Name", "Invalid `NAME`: `Bad_Name` is not a valid name"),

@@ -11,7 +11,9 @@ from commands.errors import ConfigError
 
 
 def request(**overrides: object) -> Request:
-    fields: dict[str, object] = dict(user="U1", channel="C1", cluster="prod", namespace="shop", command="get pods", access="read")
+    fields: dict[str, object] = dict(
+        user="U1", channel="C1", cluster="prod", namespace="shop", command="get pods", access="read"
+    )
     fields.update(overrides)
     return Request(**fields)  # type: ignore[arg-type]
 

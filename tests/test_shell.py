@@ -41,7 +41,7 @@ def test_piped_session_from_the_readme() -> None:
 def test_bad_lines_get_one_line_errors_and_the_shell_goes_on() -> None:
     result = run('get pods -n "shop\ngte pods\nget nodes\n')
     assert result.returncode == 0
-    assert "✖ Unbalanced quotes: a `\"` is opened but never closed." in result.stdout
+    assert '✖ Unbalanced quotes: a `"` is opened but never closed.' in result.stdout
     assert "✖ Unknown command `gte pods`." in result.stdout
     assert "node-2  NotReady" in result.stdout
 

@@ -183,6 +183,10 @@ def logs(action: Logs, ctx: Context) -> Reply:
     pod = _log_pod(cluster, namespace, action)
     names = [c.name for c in pod.containers]
     container = action.container or names[0]
+    if container not in names:
+        raise Invalid(
+            f"Pod `{pod.name}` has no container `{container}`; it has: {', '.join(names)}.", cluster=cluster.name
+        )
     notes: list[Block] = []
     if action.container is None and len(names) > 1:
         notes.append(Paragraph(f"Showing container `{container}` of {', '.join(names)}; choose with `-c`."))

@@ -178,7 +178,7 @@ def events() -> list[EventSeed]:
         EventSeed(
             "shop",
             "FailedScheduling",
-            "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+            "0/2 nodes are available: 1 node(s) didn't match node selector, "
             "1 node(s) had taint {{node.kubernetes.io/not-ready: }}, that the pod didn't tolerate.",
             12,
             deployment="search",

@@ -210,6 +210,8 @@ class KubeCluster:
         try:
             version = self._get_json("/version", [], _Call("get", "version", "version"))
             return ClusterInfo(self.name, True, str(version.get("gitVersion")), self.default_namespace, self.server)
+        except Unreachable as e:
+            return ClusterInfo(self.name, False, None, self.default_namespace, self.server, error=e.reason)
         except (ClusterError, ConfigError) as e:
             server = self.server if self._client else "?"
             return ClusterInfo(self.name, False, None, self.default_namespace, server, error=e.message)
@@ -250,7 +252,7 @@ class KubeCluster:
         query = [("container", container), ("tailLines", str(tail))]
         if previous:
             query.append(("previous", "true"))
-        text = self._request(_path("", "pods", namespace, pod) + "/log", query, call, accept="text/plain")
+        text = self._request(_path("", "pods", namespace, pod) + "/log", query, call, accept="*/*")
         return text.decode("utf-8", "replace").splitlines()
 
 
@@ -266,12 +268,13 @@ def _network_reason(error: Exception, timeout: float) -> str:
     import urllib3
 
     cause = getattr(error, "reason", None) or error
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2: test it first.
+    if isinstance(cause, urllib3.exceptions.NewConnectionError):
+        return "connection refused" if "refused" in str(cause).lower() else _first_line(str(cause))
     if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
         return "timed out while connecting"
     if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
         return f"no answer within {timeout:g} s"
-    if isinstance(cause, urllib3.exceptions.NewConnectionError):
-        return "connection refused" if "refused" in str(cause).lower() else _first_line(str(cause))
     if isinstance(cause, urllib3.exceptions.SSLError):
         return f"TLS failed ({_first_line(str(cause))})"
     return _first_line(str(cause)) or type(cause).__name__

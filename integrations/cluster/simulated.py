@@ -73,7 +73,7 @@ def schedule(pod: Json, nodes: Iterable[Json]) -> tuple[str | None, str]:
             return node["metadata"]["name"], ""
     reasons = []
     if mismatched:
-        reasons.append(f"{mismatched} node(s) didn't match Pod's node affinity/selector")
+        reasons.append(f"{mismatched} node(s) didn't match node selector")
     if not_ready:
         reasons.append(f"{not_ready} node(s) were not ready")
     return None, f"0/{len(candidates)} nodes are available: {', '.join(reasons)}."

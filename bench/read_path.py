@@ -1,0 +1,149 @@
+"""Benchmark of the read path: `get pods -A` on a real control plane seeded with N pods.
+
+Measured in the same run, against the same API server:
+  - pilothouse, in-process: the `Cluster` port's list plus the rendered reply (no start-up)
+  - pilothouse, the whole command: `pilothouse` with the line piped in (start-up included)
+  - kubectl get pods -A -o json > /dev/null
+Prints median wall time and peak memory of each, and the ratios to kubectl.
+
+    .venv/bin/python bench/read_path.py [--pods 2000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.audit import AuditLog
+from bot.pipeline import Message, Pipeline
+from bot.policy import Policy
+from commands import default_registry
+from integrations.cluster.clusters import Clusters
+from integrations.cluster.kube import clusters_from_kubeconfig
+from integrations.render.text import render
+from integrations.store.memory import MemoryStore
+from tests.cluster.controlplane import ControlPlane
+from tests.cluster.objects import apply_objects
+from tests.cluster.rest import request
+
+NAMESPACES = 10
+
+
+def seed(cp: ControlPlane, pods: int) -> None:
+    api = cp.admin_api_client()
+    per_namespace = pods // NAMESPACES
+    objects = []
+    for i in range(NAMESPACES):
+        ns = f"bench-{i}"
+        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        objects.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "load", "namespace": ns},
+                "spec": {
+                    "replicas": per_namespace,
+                    "selector": {"matchLabels": {"app": "load"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "load", "tier": "bench"}},
+                        "spec": {
+                            "containers": [
+                                {"name": "app", "image": "nginx:1.25.3"},
+                                {"name": "sidecar", "image": "envoyproxy/envoy:v1.29.1"},
+                            ]
+                        },
+                    },
+                },
+            }
+        )
+    apply_objects(api, objects)
+    deadline = time.monotonic() + 600
+    while True:
+        items = request(api, "GET", "/api/v1/pods", query={"labelSelector": "tier=bench"})["items"]
+        running = sum(1 for p in items if p.get("status", {}).get("phase") == "Running")
+        if running >= per_namespace * NAMESPACES:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"seeding stalled at {running} running pods")
+        time.sleep(1)
+
+
+def timed_child(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process, from wait4's rusage."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert process.stdin is not None
+    process.stdin.write(stdin.encode())
+    process.stdin.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{argv[0]} failed: {process.stderr.read().decode() if process.stderr else ''}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def in_process(kubeconfig: str, runs: int) -> tuple[float, float, int]:
+    clusters, current = clusters_from_kubeconfig(kubeconfig, timeout=60)
+    pipeline = Pipeline(
+        registry=default_registry(),
+        policy=Policy([]),
+        clusters=Clusters(clusters, current),
+        audit=AuditLog(MemoryStore()),
+    )
+    pipeline.handle(Message("bench", "bench", "clusters"))  # connect once, as a running bot would be
+    times, peaks, rows = [], [], 0
+    for _ in range(runs):
+        tracemalloc.start()
+        start = time.perf_counter()
+        # The handler lists every pod (all pages) and renders a chat-sized table.
+        text = render(pipeline.handle(Message("bench", "bench", "get pods -A")))
+        times.append(time.perf_counter() - start)
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+        rows = int(text.rsplit("… and ", 1)[1].split()[0]) + 50 if "… and " in text else text.count("\n") - 1
+    return statistics.median(times), statistics.median(peaks), rows
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--pods", type=int, default=2000)
+    args.add_argument("--runs", type=int, default=5)
+    options = args.parse_args()
+    with ControlPlane() as cp:
+        print(f"seeding {options.pods} pods (2 containers each) in {NAMESPACES} namespaces ...", flush=True)
+        seed(cp, options.pods)
+        kubeconfig = str(cp.admin_kubeconfig)
+        kubectl = str(cp.bin_dir / "kubectl") if (cp.bin_dir / "kubectl").exists() else shutil.which("kubectl")
+        if kubectl is None:
+            raise SystemExit("no kubectl found (tests/cluster/build.sh puts Debian's in the cache)")
+        env = {**os.environ, "PILOTHOUSE_KUBECONFIG": kubeconfig, "KUBECONFIG": kubeconfig}
+        pilothouse = str(Path(sys.executable).parent / "pilothouse")
+
+        kubectl_runs = [timed_child([kubectl, "get", "pods", "-A", "-o", "json"], env=env) for _ in range(options.runs)]
+        command_runs = [timed_child([pilothouse], "get pods -A\n", env=env) for _ in range(options.runs)]
+        in_time, in_peak, listed = in_process(kubeconfig, options.runs)
+
+    k_time = statistics.median(t for t, _ in kubectl_runs)
+    k_rss = statistics.median(m for _, m in kubectl_runs)
+    c_time = statistics.median(t for t, _ in command_runs)
+    c_rss = statistics.median(m for _, m in command_runs)
+    print(f"\nget pods -A over {listed} pods, median of {options.runs} runs (same API server, same run)")
+    print(f"{'':38} {'time':>8} {'peak memory':>14} {'time vs kubectl':>16}")
+    print(f"{'kubectl get pods -A -o json':38} {k_time:7.2f}s {k_rss:10.0f} MB RSS {'1.00x':>16}")
+    print(f"{'pilothouse (whole command, piped)':38} {c_time:7.2f}s {c_rss:10.0f} MB RSS {c_time / k_time:15.2f}x")
+    print(
+        f"{'pilothouse (in-process, warm client)':38} {in_time:7.2f}s {in_peak:7.1f} MB heap {in_time / k_time:15.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
