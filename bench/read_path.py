@@ -77,21 +77,30 @@ def seed(cp: ControlPlane, pods: int) -> None:
         time.sleep(1)
 
 
+# A small launcher measures the child: wait4 on a child forked from this (large) process would
+# report this process's RSS, since the high-water mark survives fork and exec.
+_LAUNCHER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdin=sys.stdin, stdout=subprocess.DEVNULL)
+elapsed = time.perf_counter() - start
+print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.returncode)
+"""
+
+
 def timed_child(argv: list[str], stdin: str = "", env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process, from wait4's rusage."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    assert process.stdin is not None
-    process.stdin.write(stdin.encode())
-    process.stdin.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{argv[0]} failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, usage.ru_maxrss / 1024
+    """Wall seconds and peak RSS (MB) of one run of a command."""
+    result = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *argv], input=stdin, capture_output=True, text=True, env=env, check=True
+    )
+    elapsed, peak, code = result.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{argv[0]} failed: {result.stderr}")
+    return float(elapsed), float(peak)
 
 
-def in_process(kubeconfig: str, runs: int) -> tuple[float, float, int]:
+def in_process(kubeconfig: str, runs: int) -> tuple[float, float, str]:
+    """Median time of `get pods -A` through the pipeline with a warm client, then its peak heap."""
     clusters, current = clusters_from_kubeconfig(kubeconfig, timeout=60)
     pipeline = Pipeline(
         registry=default_registry(),
@@ -99,18 +108,22 @@ def in_process(kubeconfig: str, runs: int) -> tuple[float, float, int]:
         clusters=Clusters(clusters, current),
         audit=AuditLog(MemoryStore()),
     )
-    pipeline.handle(Message("bench", "bench", "clusters"))  # connect once, as a running bot would be
-    times, peaks, rows = [], [], 0
-    for _ in range(runs):
-        tracemalloc.start()
-        start = time.perf_counter()
+    pipeline.handle(Message("bench", "bench", "clusters"))  # connect once, as a running bot would have
+
+    def get_pods() -> str:
         # The handler lists every pod (all pages) and renders a chat-sized table.
-        text = render(pipeline.handle(Message("bench", "bench", "get pods -A")))
+        return render(pipeline.handle(Message("bench", "bench", "get pods -A")))
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        text = get_pods()
         times.append(time.perf_counter() - start)
-        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
-        tracemalloc.stop()
-        rows = int(text.rsplit("… and ", 1)[1].split()[0]) + 50 if "… and " in text else text.count("\n") - 1
-    return statistics.median(times), statistics.median(peaks), rows
+    tracemalloc.start()  # measured apart: tracing slows allocation-heavy code several-fold
+    get_pods()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return statistics.median(times), peak, text.splitlines()[-1]
 
 
 def main() -> None:
@@ -130,19 +143,23 @@ def main() -> None:
 
         kubectl_runs = [timed_child([kubectl, "get", "pods", "-A", "-o", "json"], env=env) for _ in range(options.runs)]
         command_runs = [timed_child([pilothouse], "get pods -A\n", env=env) for _ in range(options.runs)]
-        in_time, in_peak, listed = in_process(kubeconfig, options.runs)
+        idle_runs = [timed_child([pilothouse], "clusters\n", env=env) for _ in range(options.runs)]
+        in_time, in_peak, last_line = in_process(kubeconfig, options.runs)
 
     k_time = statistics.median(t for t, _ in kubectl_runs)
     k_rss = statistics.median(m for _, m in kubectl_runs)
     c_time = statistics.median(t for t, _ in command_runs)
     c_rss = statistics.median(m for _, m in command_runs)
-    print(f"\nget pods -A over {listed} pods, median of {options.runs} runs (same API server, same run)")
+    idle_rss = statistics.median(m for _, m in idle_runs)
+    print(f"\nget pods -A over {options.pods} pods, median of {options.runs} runs (same API server, same run)")
+    print(f"reply ends with: {last_line!r}")
     print(f"{'':38} {'time':>8} {'peak memory':>14} {'time vs kubectl':>16}")
     print(f"{'kubectl get pods -A -o json':38} {k_time:7.2f}s {k_rss:10.0f} MB RSS {'1.00x':>16}")
     print(f"{'pilothouse (whole command, piped)':38} {c_time:7.2f}s {c_rss:10.0f} MB RSS {c_time / k_time:15.2f}x")
     print(
         f"{'pilothouse (in-process, warm client)':38} {in_time:7.2f}s {in_peak:7.1f} MB heap {in_time / k_time:15.2f}x"
     )
+    print(f"pilothouse RSS for `clusters` alone: {idle_rss:.0f} MB; listing the pods adds {c_rss - idle_rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ at the end of the input.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 from bot.pipeline import Message, Pipeline
@@ -17,12 +20,24 @@ PROMPT = "pilothouse> "
 EXIT_WORDS = {"exit", "quit", "bye"}
 
 
-def _lines(stdin: TextIO, interactive: bool):  # type: ignore[no-untyped-def]
+def _lines(stdin: TextIO, interactive: bool) -> Iterator[str]:
     if not interactive:
         yield from stdin
         return
-    import readline  # noqa: F401  (imported for its side effect: line editing and history)
+    import readline  # line editing and history, for the terminal only
 
+    history = Path.home() / ".pilothouse_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(1000)
+    try:
+        yield from _prompt()
+    finally:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(history)
+
+
+def _prompt() -> Iterator[str]:
     while True:
         try:
             yield input(PROMPT)

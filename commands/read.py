@@ -90,8 +90,12 @@ class History(InNamespace):
     name: DnsSubdomain
 
 
-def _get(kind: ResourceKind, aliases: tuple[str, ...], summary: str, namespaced: bool) -> CommandSpec:
-    params = (NAMESPACE, ALL_NAMESPACES, SELECTOR, CLUSTER) if namespaced else (SELECTOR, CLUSTER)
+def _get(
+    kind: ResourceKind, aliases: tuple[str, ...], summary: str, namespaced: bool, selectable: bool = True
+) -> CommandSpec:
+    # Events and namespaces carry no labels worth selecting on, so they take no `-l`.
+    scope = (NAMESPACE, ALL_NAMESPACES) if namespaced else ()
+    params = (*scope, *((SELECTOR,) if selectable else ()), CLUSTER)
     example = f"get {kind} -n shop" if namespaced else f"get {kind}"
     return CommandSpec(
         words=("get", kind),
@@ -109,8 +113,8 @@ SPECS = (
     _get("pods", ("po", "pod"), "List pods with status, readiness and restarts", True),
     _get("deployments", ("deploy", "deployment"), "List Deployments and their rollout state", True),
     _get("nodes", ("no", "node"), "List nodes, ready or not", False),
-    _get("events", ("ev", "event"), "List recent events, warnings first", True),
-    _get("namespaces", ("ns", "namespace"), "List namespaces", False),
+    _get("events", ("ev", "event"), "List recent events, warnings first", True, selectable=False),
+    _get("namespaces", ("ns", "namespace"), "List namespaces", False, selectable=False),
     CommandSpec(
         words=("describe", "deployment"),
         aliases=(("describe", "deploy"), ("describe", "deployments")),

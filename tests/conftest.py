@@ -32,6 +32,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             outcome: sum(1 for r in terminalreporter.stats.get(outcome, []) if marker in getattr(r, "keywords", {}))
             for outcome in ("passed", "failed", "skipped")
         }
+        if not any(counts.values()):
+            continue
         terminalreporter.write_line(
             f"against {what}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
         )

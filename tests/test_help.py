@@ -33,3 +33,10 @@ def test_command_help_shows_usage_arguments_aliases_and_examples() -> None:
     text = render(reply)
     assert "get po, get pod" in text
     assert "`get pods -n shop`" in text
+
+
+def test_every_declared_command_has_a_handler() -> None:
+    from bot.handlers import HANDLERS
+
+    missing = [spec.name for spec in REGISTRY if spec.model not in HANDLERS]
+    assert missing == []

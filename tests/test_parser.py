@@ -100,6 +100,7 @@ def test_unknown_command_without_anything_close_points_to_help() -> None:
         ("get pods extra", "Unexpected argument `extra`"),
         ("describe deployment", "`describe deployment` needs NAME"),
         ("get nodes -A", "has no option `-A`"),
+        ("get events -l app=web", "has no option `-l`"),
         ("get pods -A=yes", "takes no value"),
     ],
 )

@@ -83,8 +83,9 @@ def test_redis_url_puts_the_audit_trail_in_redis(redis_url: str) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_interactive_terminal_session() -> None:
-    shell = pexpect.spawn(PILOTHOUSE, ["--user", "dana"], env=zero_setup_env(), encoding="utf-8", timeout=20)
+def test_interactive_terminal_session(tmp_path: Path) -> None:
+    env = zero_setup_env(HOME=str(tmp_path))
+    shell = pexpect.spawn(PILOTHOUSE, ["--user", "dana"], env=env, encoding="utf-8", timeout=20)
     shell.expect("you are dana in shell")
     shell.expect_exact("pilothouse> ")
     shell.sendline("get deploy -n payments")
@@ -94,3 +95,5 @@ def test_interactive_terminal_session() -> None:
     shell.expect(pexpect.EOF)
     shell.close()
     assert shell.exitstatus == 0
+    # The line is remembered for the next session (readline history).
+    assert "get deploy -n payments" in (tmp_path / ".pilothouse_history").read_text()
