@@ -1,1 +1,1 @@
-"""Turning a `Reply` into what one chat shows: plain text for the shell (Slack comes later)."""
+"""Turning a `Reply` into what one chat shows: plain text (shell, files) or Slack Block Kit."""
