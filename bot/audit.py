@@ -27,6 +27,7 @@ class AuditRecord(BaseModel):
     at: datetime
     request_id: str
     user: str
+    user_name: str | None = None
     channel: str
     command: str | None
     args: dict[str, Any]

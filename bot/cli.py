@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -24,12 +23,15 @@ def parser() -> argparse.ArgumentParser:
         prog="pilothouse",
         description="ChatOps for Kubernetes. With nothing configured: a local chat shell "
         "against a simulated demo cluster. Set PILOTHOUSE_KUBECONFIG (or KUBECONFIG) for real "
-        "clusters and PILOTHOUSE_REDIS_URL for shared state.",
+        "clusters, PILOTHOUSE_REDIS_URL for shared state, and PILOTHOUSE_SLACK_BOT_TOKEN with "
+        "PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP) for Slack.",
     )
     p.add_argument(
         "--user", default=os.environ.get("PILOTHOUSE_USER") or _login(), help="who is speaking (default: your login)"
     )
     p.add_argument("--channel", default="shell", help="where you are speaking (default: shell)")
+    p.add_argument("--shell", action="store_true", help="the local shell even when Slack is configured")
+    p.add_argument("--env-file", metavar="PATH", help="read PILOTHOUSE_* settings from this file too")
     p.add_argument("--version", action="version", version=f"pilothouse {_version()}")
     return p
 
@@ -47,19 +49,28 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.settings import Settings
 
+    if args.env_file and not os.path.isfile(args.env_file):
+        print(f"pilothouse: --env-file {args.env_file}: no such file", file=sys.stderr)
+        return 2
     try:
-        settings = Settings()
+        settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]  # env vars win over the file
     except ValidationError as e:
         problems = "; ".join(
             f"PILOTHOUSE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
         )
         print(f"pilothouse: invalid settings: {problems}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(settings.log_level, json_lines=settings.slack and not args.shell)
     from bot import shell, wiring
 
     try:
         app = wiring.build(settings, user=args.user)
+        if settings.slack and not args.shell:
+            from bot.slack import run
+
+            return run.run(app)
     except PilothouseError as e:
         print(f"pilothouse: {e}", file=sys.stderr)
         return 2

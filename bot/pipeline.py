@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot import logs
 from bot.audit import AuditLog, AuditRecord, Outcome
 from bot.handlers import HANDLERS, Context
+from bot.message import Message
 from bot.policy import Policy, Request
 from commands.errors import ParseError, PilothouseError, PolicyDenied
 from commands.parser import Parsed, parse
@@ -25,12 +27,7 @@ from integrations.cluster.clusters import Clusters
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    user: str
-    channel: str
-    text: str
+__all__ = ["Message", "Pipeline"]
 
 
 @dataclass(slots=True)
@@ -54,16 +51,25 @@ class Pipeline:
         policy: Policy,
         clusters: Clusters,
         audit: AuditLog,
+        observers: Sequence[Callable[[AuditRecord], None]] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.clusters = clusters
         self.audit = audit
+        self.observers = tuple(observers)  # e.g. metrics: each sees every audit record
         self._clock = clock
 
     def handle(self, message: Message) -> Reply:
         trace = _Trace(uuid.uuid4().hex[:12], time.monotonic())
+        token = logs.request_id.set(trace.request_id)
+        try:
+            return self._handle(message, trace)
+        finally:
+            logs.request_id.reset(token)
+
+    def _handle(self, message: Message, trace: _Trace) -> Reply:
         try:
             reply = self._run(message, trace)
             outcome: Outcome = "ok"
@@ -92,7 +98,7 @@ class Pipeline:
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
         if isinstance(parsed.action, OnCluster):
             self._authorise(message, parsed, trace)
-        context = Context(message.user, message.channel, self.clusters, self.policy, self.registry, self._clock())
+        context = Context(message, self.clusters, self.policy, self.registry, self._clock())
         return HANDLERS[type(parsed.action)](parsed.action, context)
 
     def _authorise(self, message: Message, parsed: Parsed, trace: _Trace) -> None:
@@ -114,19 +120,20 @@ class Pipeline:
             )
 
     def _audit(self, message: Message, trace: _Trace, outcome: Outcome, error: str | None) -> None:
-        self.audit.record(
-            AuditRecord(
-                at=self._clock(),
-                request_id=trace.request_id,
-                user=message.user,
-                channel=message.channel,
-                command=trace.command,
-                args=trace.args or {},
-                cluster=trace.cluster,
-                namespace=trace.namespace,
-                outcome=outcome,
-                rule=trace.rule,
-                error=error,
-                duration_ms=int((time.monotonic() - trace.started) * 1000),
-            )
+        record = AuditRecord(
+            at=self._clock(),
+            request_id=trace.request_id,
+            user=message.user,
+            channel=message.channel,
+            command=trace.command,
+            args=trace.args or {},
+            cluster=trace.cluster,
+            namespace=trace.namespace,
+            outcome=outcome,
+            rule=trace.rule,
+            error=error,
+            duration_ms=int((time.monotonic() - trace.started) * 1000),
         )
+        self.audit.record(record)
+        for observe in self.observers:
+            observe(record)

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PILOTHOUSE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PILOTHOUSE_", extra="ignore", populate_by_name=True)
 
     kubeconfig: str | None = Field(
         default=None,
@@ -26,10 +26,26 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(default=None, description="redis://[:password@]host:port/db")
     policy_file: Path | None = Field(default=None, description="YAML policy rules")
     request_timeout: float = Field(default=10.0, gt=0, le=300)
-    log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
-    slack_bot_token: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
+    log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")  # JSON lines for the bot
+    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…: the bot's token")
+    slack_app_token: SecretStr | None = Field(default=None, description="xapp-…: Socket Mode")
+    slack_signing_secret: SecretStr | None = Field(default=None, description="HTTP mode: verifies requests")
+    slack_api_url: str | None = Field(default=None, description="Web API base URL (gateways, proxies, tests)")
+    slack_command: str = Field(default="/pilot", pattern=r"^/[a-z0-9_-]{1,31}$")
+    slack_channels: str = Field(default="", description="comma-separated channel IDs; empty: every channel")
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=3000, ge=0, le=65535)
+    http_threads: int = Field(default=16, ge=1, le=256, description="threads serving HTTP (acks)")
+    workers: int = Field(default=16, ge=1, le=256, description="threads doing the work behind acks")
+    work_queue: int = Field(default=1000, ge=0, le=100_000, description="work waiting before users are asked to retry")
+
+    @property
+    def slack(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def slack_channel_ids(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.slack_channels.split(",") if c.strip())
 
     @property
     def use_in_cluster(self) -> bool:

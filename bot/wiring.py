@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.audit import AuditLog
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.policy import Policy
 from bot.settings import Settings
@@ -23,6 +24,7 @@ class App:
     clusters: Clusters
     store: Store
     pipeline: Pipeline
+    metrics: Metrics
 
 
 def build_clusters(settings: Settings) -> Clusters:
@@ -63,7 +65,9 @@ def build_store(settings: Settings) -> Store:
 def build_policy(settings: Settings, *, user: str) -> Policy:
     if settings.policy_file:
         return Policy.from_file(settings.policy_file)
-    if settings.demo:
+    if settings.demo and not settings.slack:
+        # The person at the shell may do anything to the simulated cluster; in Slack, nobody is
+        # made admin by default: reads are allowed, changes need a policy file.
         return Policy.demo(user, DEMO_CLUSTER)
     return Policy([])
 
@@ -71,10 +75,12 @@ def build_policy(settings: Settings, *, user: str) -> Policy:
 def build(settings: Settings, *, user: str) -> App:
     clusters = build_clusters(settings)
     store = build_store(settings)
+    metrics = Metrics()
     pipeline = Pipeline(
         registry=default_registry(),
         policy=build_policy(settings, user=user),
         clusters=clusters,
         audit=AuditLog(store),
+        observers=[metrics.observe],
     )
-    return App(settings, clusters, store, pipeline)
+    return App(settings, clusters, store, pipeline, metrics)

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.cluster.controlplane import ControlPlane
 from tests.cluster.fixtures import admin_api, control_plane, namespace  # noqa: F401  (fixtures)
+from tests.demo_seed import seed_demo
 from tests.redis_server import redis_server
 
 REAL_PARTS = {"control_plane": "cluster", "redis_url": "redis"}
@@ -16,6 +18,13 @@ REAL_PARTS = {"control_plane": "cluster", "redis_url": "redis"}
 def redis_url() -> Iterator[str]:
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_control_plane(control_plane: ControlPlane) -> ControlPlane:  # noqa: F811
+    """The real control plane, seeded once with the demo objects (namespaces shop, payments)."""
+    seed_demo(control_plane)
+    return control_plane
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,15 +17,8 @@ from integrations.cluster.kube import clusters_from_kubeconfig
 from integrations.cluster.simulated import SimulatedCluster
 from tests.chat import Chat, chat
 from tests.cluster.controlplane import ControlPlane
-from tests.demo_seed import seed_demo
 
 HASHES = re.compile(r"-[a-z0-9]{8,10}(-[a-z0-9]{5})?\b")
-
-
-@pytest.fixture(scope="session")
-def demo_control_plane(control_plane: ControlPlane) -> ControlPlane:
-    seed_demo(control_plane)
-    return control_plane
 
 
 @pytest.fixture(scope="module")

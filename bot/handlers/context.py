@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.message import Message
 from bot.policy import Policy
 from commands.registry import Registry
 from integrations.cluster.clusters import Clusters
@@ -13,12 +14,19 @@ from integrations.cluster.port import Cluster
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    user: str
-    channel: str
+    message: Message
     clusters: Clusters
     policy: Policy
     registry: Registry
     now: datetime
+
+    @property
+    def user(self) -> str:
+        return self.message.user
+
+    @property
+    def channel(self) -> str:
+        return self.message.channel
 
     def cluster(self, name: str | None) -> Cluster:
         return self.clusters.get(name)

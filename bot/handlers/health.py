@@ -83,7 +83,8 @@ def status(action: Status, ctx: Context) -> Reply:
     if warnings:
         blocks += [Paragraph("Warning events"), table(("REASON", "KIND", "COUNT"), warnings, limit=8)]
     if problems:
-        blocks.append(Notice("warning", f"{plural(len(problems), 'problem')} need attention."))
+        verb = "needs" if len(problems) == 1 else "need"
+        blocks.append(Notice("warning", f"{plural(len(problems), 'problem')} {verb} attention."))
     else:
         blocks.append(Notice("ok", "Everything is healthy."))
     return Reply(tuple(blocks))

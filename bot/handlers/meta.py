@@ -50,8 +50,8 @@ def whoami(action: WhoAmI, ctx: Context) -> Reply:
         return f"{'allowed' if result.allowed else 'denied'} (rule `{result.rule}`)"
 
     fields = (
-        ("You", ctx.user),
-        ("Channel", ctx.channel),
+        ("You", _named(ctx.message.user_name, ctx.user)),
+        ("Channel", _named(ctx.message.channel_name, ctx.channel)),
         ("Default cluster", cluster.name),
         ("Default namespace", namespace),
         ("Kubernetes sees", cluster.identity),
@@ -59,6 +59,10 @@ def whoami(action: WhoAmI, ctx: Context) -> Reply:
         (f"Changes in {namespace}", decision("write")),
     )
     return Reply((Heading("Who you are to Pilothouse"), Fields(fields)))
+
+
+def _named(name: str | None, identifier: str) -> str:
+    return f"{name} ({identifier})" if name and name != identifier else identifier
 
 
 def clusters(action: ListClusters, ctx: Context) -> Reply:

@@ -1,0 +1,44 @@
+"""Prometheus metrics, in a registry of our own (so tests and replicas never share one)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from bot.audit import AuditRecord
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.commands = Counter(
+            "pilothouse_commands_total", "Messages handled, by command and outcome", ["command", "outcome"], registry=r
+        )
+        self.latency = Histogram(
+            "pilothouse_command_seconds",
+            "Time from message to reply, by command",
+            ["command"],
+            registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+        )
+        self.acks = Counter("pilothouse_acks_total", "Requests acknowledged to the chat platform", ["kind"], registry=r)
+        self.duplicates = Counter(
+            "pilothouse_duplicate_deliveries_total", "Redeliveries dropped by deduplication", ["kind"], registry=r
+        )
+        self.busy = Counter("pilothouse_busy_total", "Requests refused because the work queue was full", registry=r)
+        self.slack_errors = Counter(
+            "pilothouse_slack_api_errors_total", "Slack Web API calls that failed", ["method", "error"], registry=r
+        )
+        self.slack_retries = Counter(
+            "pilothouse_slack_api_retries_total", "Slack Web API calls retried", ["reason"], registry=r
+        )
+        self.in_flight = Gauge("pilothouse_work_in_flight", "Work running or waiting behind acks", registry=r)
+
+    def observe(self, record: AuditRecord) -> None:
+        """Called by the pipeline with each message's audit record."""
+        command = record.command or "unparsed"
+        self.commands.labels(command, record.outcome).inc()
+        self.latency.labels(command).observe(record.duration_ms / 1000)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,63 @@
+"""The Bolt app: one app for both transports, with a Web API client that honours 429s."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.slack.listeners import FrontDoor
+
+log = logging.getLogger(__name__)
+
+SLACK_API = "https://slack.com/api/"
+
+
+class _CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """Waits out a 429's Retry-After (slack_sdk does the waiting) and counts it."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        super().__init__(max_retry_count=3)
+        self._metrics = metrics
+
+    def prepare_for_next_attempt(self, **kwargs: Any) -> None:
+        self._metrics.slack_retries.labels("ratelimited").inc()
+        super().prepare_for_next_attempt(**kwargs)
+
+
+def web_client(settings: Settings, metrics: Metrics) -> WebClient:
+    assert settings.slack_bot_token is not None
+    base_url = settings.slack_api_url or SLACK_API
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        retry_handlers=[_CountingRateLimitHandler(metrics), ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def create_app(settings: Settings, front_door: FrontDoor, client: WebClient, *, http: bool) -> App:
+    """`http`: requests arrive over HTTP and must carry a valid signature (Socket Mode needs none)."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = App(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=http,
+        url_verification_enabled=http,
+        ssl_check_enabled=http,
+        ignoring_self_events_enabled=True,
+        process_before_response=False,  # ack first; our listeners hand the work to the Worker
+        logger=logging.getLogger("pilothouse.slack"),
+    )
+    front_door.register(app, settings.slack_command)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        # Never a traceback in the channel: the person sees nothing from here, the log has it.
+        log.error("unhandled error for a Slack %s request", body.get("type", "?"), exc_info=error)
+
+    return app

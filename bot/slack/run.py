@@ -1,0 +1,87 @@
+"""Assembling and running the Slack bot in either transport, with graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+
+from slack_bolt import App
+
+from bot.ops import Readiness, ops_app
+from bot.slack.app import create_app, web_client
+from bot.slack.directory import Directory
+from bot.slack.interactions import Interactions
+from bot.slack.listeners import FrontDoor
+from bot.slack.server import HttpServer, SocketMode, slack_http_app
+from bot.wiring import App as Pilothouse
+from bot.worker import Worker
+from commands.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SlackBot:
+    bolt: App
+    worker: Worker
+    interactions: Interactions
+    http: HttpServer
+    socket: SocketMode | None
+
+    def start(self) -> SlackBot:
+        self.http.start()
+        if self.socket is not None:
+            self.socket.connect()
+        return self
+
+    def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+        self.http.stop()
+        self.worker.shutdown(wait=True)
+
+
+def build(pilothouse: Pilothouse) -> SlackBot:
+    settings = pilothouse.settings
+    socket_mode = settings.slack_app_token is not None
+    if not socket_mode and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "Slack needs PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP mode).",
+            hint="See README, “Connect to Slack”.",
+        )
+    worker = Worker(threads=settings.workers, queue=settings.work_queue)
+    interactions = Interactions()
+    client = web_client(settings, pilothouse.metrics)
+    front_door = FrontDoor(
+        pipeline=pilothouse.pipeline,
+        store=pilothouse.store,
+        worker=worker,
+        metrics=pilothouse.metrics,
+        interactions=interactions,
+        directory=Directory(client, pilothouse.store),
+        channels=settings.slack_channel_ids,
+    )
+    bolt = create_app(settings, front_door, client, http=not socket_mode)
+    readiness = Readiness(pilothouse.store, pilothouse.clusters)
+    wsgi = ops_app(readiness, pilothouse.metrics, worker, fallback=None if socket_mode else slack_http_app(bolt))
+    http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
+    socket = None
+    if socket_mode:
+        assert settings.slack_app_token is not None
+        socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
+    return SlackBot(bolt, worker, interactions, http, socket)
+
+
+def run(pilothouse: Pilothouse) -> int:
+    bot = build(pilothouse).start()
+    mode = "Socket Mode" if bot.socket else f"HTTP mode on :{bot.http.port}/slack/events"
+    log.warning("Pilothouse is connected to Slack (%s); ops endpoints on :%d", mode, bot.http.port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    log.warning("stopping: finishing the work in flight")
+    bot.stop()
+    return 0

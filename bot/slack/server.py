@@ -1,0 +1,79 @@
+"""Serving the Bolt app: Socket Mode or the HTTP Events API, plus the ops endpoints.
+
+HTTP is served by waitress, a production WSGI server with a thread pool: Bolt's own
+`app.start()` server is for development and drops acks under concurrent load.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from waitress import wasyncore
+from waitress.server import create_server
+
+from bot.ops import WsgiApp
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+class HttpServer:
+    """A waitress server in a background thread; `port` is the bound port (0 picks a free one)."""
+
+    def __init__(self, app: WsgiApp, *, host: str, port: int, threads: int) -> None:
+        # Slack may open hundreds of connections at once: accept them all rather than queue them
+        # unaccepted (waitress' default is 100), the threads then answer each as soon as they can.
+        self._server: Any = create_server(
+            app, host=host, port=port, threads=threads, ident="pilothouse", connection_limit=2000, backlog=2048
+        )
+        self.port = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._server.run, name="pilothouse-http", daemon=True)
+
+    def start(self) -> HttpServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Close the sockets from the server's own loop thread (closing them from here races its
+        # select()); the loop ends when nothing is left to watch, then the request threads stop.
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+        self._thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+
+
+def slack_http_app(app: App) -> WsgiApp:
+    """Bolt's WSGI adapter, answering 400 (not 500 and a traceback) to a body it cannot parse."""
+    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return handler(environ, start_response)
+        except ValueError:  # malformed JSON or form payload
+            log.warning("malformed Slack request to %s refused", environ.get("PATH_INFO"))
+            body = b"malformed request\n"
+            start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            return [body]
+
+    return guarded
+
+
+class SocketMode:
+    """A Socket Mode connection to Slack (no public URL needed)."""
+
+    def __init__(self, app: App, *, app_token: str, client: WebClient) -> None:
+        self._handler = SocketModeHandler(app, app_token, web_client=client)
+
+    def connect(self) -> None:
+        self._handler.connect()  # type: ignore[no-untyped-call]
+
+    def close(self) -> None:
+        self._handler.close()  # type: ignore[no-untyped-call]

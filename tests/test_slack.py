@@ -1,0 +1,461 @@
+"""The Slack front door end to end: signed HTTP requests and Socket Mode envelopes into the real
+app (waitress + Bolt + our listeners + the pipeline), replies recorded by the fake Slack Web API.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import wiring
+from bot.settings import Settings
+from bot.slack import run
+from bot.slack.listeners import BUSY, NOT_HERE
+from bot.slack.run import SlackBot
+from integrations.cluster.simulated import SimulatedCluster
+from tests.slack import signing, workspace
+from tests.slack.harness import APP_TOKEN, close_socket_mode
+from tests.slack.signing import SlackSender
+from tests.slack.web_api import Call, FakeSlackWebAPI
+
+pytest_plugins = ["tests.slack.fixtures"]
+
+SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+@contextmanager
+def running(fake: FakeSlackWebAPI, *, socket_mode: bool = False, **settings: Any) -> Iterator[SlackBot]:
+    """Pilothouse's Slack bot as `pilothouse` would run it, on a free port, against the fake Slack."""
+    config = Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=None if socket_mode else SECRET,
+        slack_app_token=APP_TOKEN if socket_mode else None,
+        slack_api_url=fake.api_url,
+        http_host="127.0.0.1",
+        http_port=0,
+        **settings,
+    )
+    bot = run.build(wiring.build(config, user="nobody")).start()
+    if socket_mode:
+        fake.socket_mode.wait_for_connection()
+    try:
+        yield bot
+    finally:
+        if bot.socket is not None:
+            close_socket_mode(bot.socket._handler)  # fast close for tests (the handler's own takes ~4 s)
+            bot.socket = None
+        bot.stop()
+
+
+def events_url(bot: SlackBot) -> str:
+    return f"http://127.0.0.1:{bot.http.port}/slack/events"
+
+
+def get(bot: SlackBot, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{bot.http.port}{path}", timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def text_of(call: Call) -> str:
+    """Everything a person would read in a recorded message: fallback text and block texts."""
+    return call.args.get("text", "") + "\n" + json.dumps(call.args.get("blocks", []))
+
+
+@pytest.fixture
+def fake(fake_slack: FakeSlackWebAPI) -> FakeSlackWebAPI:
+    fake_slack.add_user(workspace.USER_ID, workspace.USER_NAME, real_name="Alice Example")
+    fake_slack.add_channel(workspace.CHANNEL_ID, workspace.CHANNEL_NAME)
+    return fake_slack
+
+
+@pytest.fixture
+def bot(fake: FakeSlackWebAPI) -> Iterator[SlackBot]:
+    with running(fake) as b:
+        yield b
+
+
+def command(bot: SlackBot, fake: FakeSlackWebAPI, text: str, **fields: Any) -> Call:
+    """Send a signed slash command, check the immediate ack, return the reply via response_url."""
+    url = fake.response_url()
+    body, content_type = signing.slash_command("/pilot", text, response_url=url, **fields)
+    started = time.monotonic()
+    answer = SlackSender(events_url(bot), SECRET).send(body, content_type)
+    assert answer.status == 200
+    assert time.monotonic() - started < 3  # acknowledged within Slack's deadline
+    return fake.wait_for("response_url", predicate=lambda c: c.token == url.rsplit("/", 1)[1])[-1]
+
+
+# --- HTTP mode ----------------------------------------------------------------------------------
+
+
+def test_slash_command_is_acked_and_answered_in_block_kit(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    reply = command(bot, fake, "get pods -n shop")
+    assert reply.args["response_type"] == "in_channel"
+    assert reply.args["blocks"][0]["type"] == "header"
+    assert "Pods in namespace shop on demo" in reply.args["blocks"][0]["text"]["text"]
+    assert "CrashLoopBackOff" in text_of(reply) and "checkout-" in text_of(reply)
+    assert fake.errors() == []
+
+
+def test_mistakes_are_shown_only_to_the_person(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    reply = command(bot, fake, "gte pods")
+    assert reply.args["response_type"] == "ephemeral"
+    assert "Unknown command" in text_of(reply) and "get pods" in text_of(reply)
+
+
+def test_smart_punctuation_from_slack_is_understood(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    reply = command(bot, fake, "get pods \u2014namespace \u201cpayments\u201d")
+    assert "Pods in namespace payments" in text_of(reply)
+
+
+def test_bad_or_stale_signatures_are_refused(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    body, content_type = signing.slash_command("/pilot", "get pods", response_url=fake.response_url())
+    sender = SlackSender(events_url(bot), SECRET)
+    assert sender.send(body, content_type, bad_signature=True).status == 401
+    assert sender.send(body, content_type, timestamp=int(time.time()) - 6 * 60).status == 401
+    time.sleep(0.3)
+    assert fake.calls("response_url") == []
+
+
+def test_url_verification(bot: SlackBot) -> None:
+    body, content_type = signing.url_verification("challenge-123")
+    answer = SlackSender(events_url(bot), SECRET).send(body, content_type)
+    assert answer.status == 200 and b"challenge-123" in answer.body
+
+
+def test_a_retried_event_runs_once(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments")
+    body, content_type = signing.event_callback(event)
+    sender = SlackSender(events_url(bot), SECRET)
+    assert sender.send(body, content_type).status == 200
+    assert sender.send(body, content_type, retry_num=1, retry_reason="http_timeout").status == 200
+    assert sender.send(body, content_type, retry_num=2, retry_reason="http_timeout").status == 200
+    posted = fake.wait_for("chat.postMessage")
+    time.sleep(0.5)
+    assert len(fake.calls("chat.postMessage")) == 1
+    assert posted[0].args["thread_ts"] == event["ts"]  # mentions are answered in a thread
+    assert "worker" in text_of(posted[0])
+
+
+def test_direct_messages_are_answered_and_bots_and_edits_ignored(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    sender = SlackSender(events_url(bot), SECRET)
+    for event in (
+        signing.bot_message("get pods"),
+        signing.message_changed("get pods", previous_text="get pod"),
+        signing.bot_message("get pods", channel="D0ALICEDM", channel_type="im"),
+    ):
+        assert sender.send(*signing.event_callback(event)).status == 200
+    assert sender.send(*signing.event_callback(signing.message_im("whoami"))).status == 200
+    posted = fake.wait_for("chat.postMessage")
+    time.sleep(0.5)
+    assert len(fake.calls("chat.postMessage")) == 1
+    assert posted[0].args["channel"] == "D0ALICEDM"
+    # Names are looked up for display: the ID stays the key.
+    assert "alice (U0ALICE01)" in text_of(posted[0])
+
+
+def test_names_are_looked_up_once_and_cached(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    command(bot, fake, "whoami")
+    reply = command(bot, fake, "whoami")
+    assert "#ops (C0OPS0001)" in text_of(reply)
+    assert len(fake.calls("users.info")) == 1
+    assert len(fake.calls("conversations.info")) == 1
+
+
+def test_unknown_and_stale_buttons(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    sender = SlackSender(events_url(bot), SECRET)
+    url = fake.response_url()
+    assert sender.send(*signing.block_actions("pilothouse:nothing", "x", response_url=url)).status == 200
+    stale = fake.wait_for("response_url")[-1]
+    assert stale.args["response_type"] == "ephemeral" and "no longer handled" in stale.args["text"]
+    # Someone else's action_id: acknowledged, nothing said.
+    assert sender.send(*signing.block_actions("other-app:click", "x", response_url=fake.response_url())).status == 200
+    time.sleep(0.3)
+    assert len(fake.calls("response_url")) == 1
+
+
+def test_buttons_reach_their_registered_handler(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    pressed: list[Any] = []
+    bot.interactions.on_button("pilothouse:demo:", lambda press: pressed.append(press))
+    sender = SlackSender(events_url(bot), SECRET)
+    assert sender.send(*signing.block_actions("pilothouse:demo:approve", "42", message_ts="1.2")).status == 200
+    deadline = time.monotonic() + 5
+    while not pressed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(p.action_id, p.value, p.user, p.message_ts) for p in pressed] == [
+        ("pilothouse:demo:approve", "42", workspace.USER_ID, "1.2")
+    ]
+
+
+def test_reactions_are_routed_without_skin_tone(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    seen: list[Any] = []
+    bot.interactions.on_reaction("+1", seen.append)
+    event = signing.reaction_added(
+        "+1::skin-tone-3", user="U0BOB", item_channel="C0OPS0001", item_ts="1.5", item_user="U0X"
+    )
+    body, content_type = signing.event_callback(event)
+    sender = SlackSender(events_url(bot), SECRET)
+    assert sender.send(body, content_type).status == 200
+    assert sender.send(body, content_type, retry_num=1, retry_reason="timeout").status == 200
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert [(r.user, r.emoji, r.message_ts, r.added) for r in seen] == [("U0BOB", "+1", "1.5", True)]
+
+
+def test_oversized_output_arrives_as_a_file(fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    def chatty(
+        self: SimulatedCluster, namespace: str, pod: str, container: str, tail: int, previous: bool = False
+    ) -> list[str]:
+        return [f"2026-11-27T09:00:00Z INFO request {i} " + "x" * 100 for i in range(tail)]
+
+    monkeypatch.setattr(SimulatedCluster, "pod_logs", chatty)
+    with running(fake) as b:
+        reply = command(b, fake, "logs deploy/web --tail 800")
+    assert "attached" in text_of(reply)
+    assert len(reply.args["blocks"]) <= 50
+    upload = fake.wait_for("files.completeUploadExternal")
+    assert upload and fake.uploads()[0].channel == workspace.CHANNEL_ID
+    content = fake.uploads()[0].content.decode()
+    assert content.count("INFO request") == 800
+    assert fake.errors() == []
+
+
+def test_a_429_is_waited_out(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    fake.rate_limit("chat.postMessage", times=1, retry_after=1)
+    sender = SlackSender(events_url(bot), SECRET)
+    assert (
+        sender.send(*signing.event_callback(signing.app_mention(f"<@{workspace.BOT_USER_ID}> get nodes"))).status == 200
+    )
+    posted = fake.wait_for("chat.postMessage", timeout=10)
+    limited = [c for c in fake.calls("chat.postMessage") if c.status == 429]
+    assert len(limited) == 1
+    assert posted[0].at - limited[0].at >= 1.0
+    assert "node-2" in text_of(posted[0])
+    assert get(bot, "/metrics")[0] == 200
+    metrics = get(bot, "/metrics")[1]
+    assert 'pilothouse_slack_api_retries_total{reason="ratelimited"} 1.0' in metrics
+
+
+def test_when_saturated_people_are_told_to_retry(fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    original = SimulatedCluster.list_nodes
+
+    def slow(self: SimulatedCluster, selector: str | None = None) -> Any:
+        release.wait(10)
+        return original(self, selector)
+
+    monkeypatch.setattr(SimulatedCluster, "list_nodes", slow)
+    with running(fake, workers=1, work_queue=0) as b:
+        sender = SlackSender(events_url(b), SECRET)
+        first, second = fake.response_url(), fake.response_url()
+        assert sender.send(*signing.slash_command("/pilot", "get nodes", response_url=first)).status == 200
+        time.sleep(0.3)
+        assert sender.send(*signing.slash_command("/pilot", "get nodes", response_url=second)).status == 200
+        busy = fake.wait_for("response_url", predicate=lambda c: c.token == second.rsplit("/", 1)[1])[0]
+        release.set()
+        done = fake.wait_for("response_url", predicate=lambda c: c.token == first.rsplit("/", 1)[1])[0]
+    assert busy.args["response_type"] == "ephemeral"
+    assert busy.args["text"].startswith(BUSY.split("(")[0].strip())
+    assert "node-1" in text_of(done)
+
+
+def test_channels_not_configured_are_answered_clearly(fake: FakeSlackWebAPI) -> None:
+    with running(fake, slack_channels="C0ELSEWHERE") as b:
+        reply = command(b, fake, "get pods")
+        assert reply.args["text"] == NOT_HERE and reply.args["response_type"] == "ephemeral"
+        mention = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get pods")
+        SlackSender(events_url(b), SECRET).send(*signing.event_callback(mention))
+        ephemeral = fake.wait_for("chat.postEphemeral")[0]
+        assert ephemeral.args["text"] == NOT_HERE
+        # Direct messages always work.
+        SlackSender(events_url(b), SECRET).send(*signing.event_callback(signing.message_im("get nodes")))
+        assert "node-1" in text_of(fake.wait_for("chat.postMessage")[0])
+
+
+def test_malformed_payloads_never_crash(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    sender = SlackSender(events_url(bot), SECRET)
+    for body, content_type in (
+        (b"not json at all", "application/json"),
+        (b"payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        (json.dumps({"type": "event_callback", "event": {"type": "app_mention"}}).encode(), "application/json"),
+    ):
+        assert sender.send(body, content_type).status in (200, 400, 404)
+    assert get(bot, "/healthz") == (200, "ok\n")
+    assert "Pods in namespace" in text_of(command(bot, fake, "get pods"))
+
+
+def test_ops_endpoints(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    command(bot, fake, "get pods -n shop")
+    command(bot, fake, "gte pods")
+    assert get(bot, "/healthz") == (200, "ok\n")
+    status, body = get(bot, "/readyz")
+    assert status == 200 and json.loads(body) == {"ready": True, "checks": {"store": "ok", "cluster:demo": "ok"}}
+    status, metrics = get(bot, "/metrics")
+    assert status == 200
+    assert 'pilothouse_commands_total{command="get pods",outcome="ok"} 1.0' in metrics
+    assert 'pilothouse_commands_total{command="unparsed",outcome="invalid"} 1.0' in metrics
+    assert 'pilothouse_acks_total{kind="command"} 2.0' in metrics
+    assert "pilothouse_command_seconds_bucket" in metrics
+    assert "pilothouse_work_in_flight" in metrics
+
+
+def test_tokens_never_reach_the_logs(fake: FakeSlackWebAPI, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    with running(fake) as b:
+        command(b, fake, "get pods")
+        command(b, fake, "describe pod nope")
+    assert BOT_TOKEN not in caplog.text and SECRET not in caplog.text
+
+
+# --- Socket Mode ----------------------------------------------------------------------------------
+
+
+def test_socket_mode_command_and_redelivered_event(fake: FakeSlackWebAPI) -> None:
+    server = fake.socket_mode
+    with running(fake, socket_mode=True) as b:
+        url = fake.response_url()
+        envelope = server.send("slash_commands", signing.slash_command_payload("/pilot", "get ns", response_url=url))
+        assert server.wait_for_ack(envelope)["envelope_id"] == envelope
+        reply = fake.wait_for("response_url")[0]
+        assert "payments" in text_of(reply) and "kube-system" in text_of(reply)
+
+        event = signing.event_callback_payload(signing.app_mention(f"<@{workspace.BOT_USER_ID}> status -n payments"))
+        first = server.send("events_api", event)
+        again = server.send("events_api", event, retry_attempt=1, retry_reason="timeout")
+        server.wait_for_ack(first)
+        server.wait_for_ack(again)
+        posted = fake.wait_for("chat.postMessage")
+        time.sleep(0.5)
+        assert len(fake.calls("chat.postMessage")) == 1
+        assert "Health of namespace `payments`" in text_of(posted[0]) and "2/2 fully available" in text_of(posted[0])
+        # The ops endpoints are served in Socket Mode too; the events path is not.
+        assert get(b, "/healthz") == (200, "ok\n")
+        assert get(b, "/slack/events")[0] == 404
+
+
+def test_the_manifest_asks_for_exactly_what_the_app_uses() -> None:
+    root = Path(__file__).resolve().parent.parent / "slack"
+    for name in ("manifest.yaml", "manifest-http.yaml"):
+        manifest = yaml.safe_load((root / name).read_text())
+        events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+        assert events == {"app_mention", "message.im", "reaction_added", "reaction_removed"}
+        assert manifest["features"]["slash_commands"][0]["command"] == Settings().slack_command
+        scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+        assert scopes == {
+            "commands",
+            "app_mentions:read",
+            "im:history",
+            "chat:write",
+            "files:write",
+            "reactions:read",
+            "users:read",
+            "channels:read",
+            "groups:read",
+        }
+    assert yaml.safe_load((root / "manifest.yaml").read_text())["settings"]["socket_mode_enabled"] is True
+
+
+# --- against the real control plane and a real Redis ----------------------------------------------
+
+
+@pytest.fixture
+def real(demo_control_plane: Any, redis_url: str) -> dict[str, Any]:
+    """Settings for a bot on the seeded real control plane (admin context), sharing real Redis."""
+    return {"kubeconfig": str(demo_control_plane.admin_kubeconfig), "redis_url": redis_url}
+
+
+def test_real_cluster_over_http(fake: FakeSlackWebAPI, real: dict[str, Any]) -> None:
+    with running(fake, **real) as b:
+        reply = command(b, fake, "get pods -n shop")
+        assert reply.args["response_type"] == "in_channel"
+        assert "checkout-" in text_of(reply) and "CrashLoopBackOff" in text_of(reply)
+        status, body = get(b, "/readyz")
+        assert status == 200 and json.loads(body)["checks"] == {"store": "ok", "cluster:test-admin": "ok"}
+
+
+def test_real_cluster_over_socket_mode(fake: FakeSlackWebAPI, real: dict[str, Any]) -> None:
+    with running(fake, socket_mode=True, **real):
+        event = signing.event_callback_payload(signing.app_mention(f"<@{workspace.BOT_USER_ID}> status -n shop"))
+        fake.socket_mode.wait_for_ack(fake.socket_mode.send("events_api", event))
+        posted = fake.wait_for("chat.postMessage", timeout=10)[0]
+        assert "CrashLoopBackOff" in text_of(posted) and "node-2" in text_of(posted)
+
+
+def test_two_replicas_sharing_redis_answer_each_event_once(fake: FakeSlackWebAPI, real: dict[str, Any]) -> None:
+    with running(fake, **real) as one, running(fake, **real) as two:
+        event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments")
+        body, content_type = signing.event_callback(event)
+        # Slack's retry lands on the other replica.
+        assert SlackSender(events_url(one), SECRET).send(body, content_type).status == 200
+        assert (
+            SlackSender(events_url(two), SECRET)
+            .send(body, content_type, retry_num=1, retry_reason="http_timeout")
+            .status
+            == 200
+        )
+        posted = fake.wait_for("chat.postMessage", timeout=10)
+        time.sleep(0.5)
+        assert len(fake.calls("chat.postMessage")) == 1
+        assert "payments-api" in text_of(posted[0])
+
+
+def test_the_contributor_recipe_answers_in_block_kit() -> None:
+    """README: `python -m tests.slack try "get pods -n shop"` runs pilothouse with slack/example.env."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("PILOTHOUSE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.slack", "try", "get pods -n shop"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HTTP 200" in result.stdout
+    reply = json.loads(result.stdout.split("\n", 1)[1])
+    assert reply["response_type"] == "in_channel"
+    assert reply["blocks"][0]["type"] == "header"
+    # The bot logs JSON lines, and never its tokens.
+    line = json.loads(next(x for x in result.stderr.splitlines() if x.startswith("{")))
+    assert line["message"].startswith("Pilothouse is connected to Slack (HTTP mode")
+    assert "xoxb-example" not in result.stderr and "example-signing-secret" not in result.stderr
+
+
+def test_log_lines_carry_the_request_id_of_the_reply(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.logs import JsonFormatter
+    from integrations.cluster.simulated import SimulatedCluster as Simulated
+    from tests.chat import chat
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    cluster = Simulated.demo()
+    cluster.list_nodes = broken  # type: ignore[method-assign]
+    c = chat(cluster)
+    caplog.set_level(logging.ERROR)
+    c.say("get nodes")
+    record = next(r for r in caplog.records if r.name == "bot.pipeline")
+    line = json.loads(JsonFormatter().format(record))
+    # The formatter reads the id from the context of the request; here we check the record's.
+    assert c.last.request_id is not None and c.last.request_id in line["message"]
+    assert line["level"] == "error" and "RuntimeError: boom" in line["error"]
