@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -51,6 +52,8 @@ def create_app(settings: Settings, front_door: FrontDoor, client: WebClient, *, 
         ssl_check_enabled=http,
         ignoring_self_events_enabled=True,
         process_before_response=False,  # ack first; our listeners hand the work to the Worker
+        # Listeners only ack and hand over; as many may run as HTTP threads deliver (Bolt's default is 5).
+        listener_executor=ThreadPoolExecutor(max_workers=settings.http_threads, thread_name_prefix="pilothouse-ack"),
         logger=logging.getLogger("pilothouse.slack"),
     )
     front_door.register(app, settings.slack_command)

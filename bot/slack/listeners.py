@@ -45,6 +45,7 @@ class Delivery:
     user: str
     channel: str
     text: str
+    seen: tuple[str, str]  # (kind, key) that identifies redeliveries of this request
     thread_ts: str | None = None  # reply in this thread (mentions)
 
 
@@ -100,9 +101,9 @@ class FrontDoor:
     def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         self.metrics.acks.labels("command").inc()
-        if not self.first_delivery("command", fingerprint(body)):
-            return
-        delivery = Delivery(body["user_id"], body["channel_id"], command_text(body.get("text", "")))
+        delivery = Delivery(
+            body["user_id"], body["channel_id"], command_text(body.get("text", "")), seen=("command", fingerprint(body))
+        )
         if not self.allowed_here(delivery.channel):
             respond(text=NOT_HERE, response_type="ephemeral")
             return
@@ -117,12 +118,14 @@ class FrontDoor:
 
     def on_mention(self, body: dict[str, Any], event: dict[str, Any], say: Say, client: WebClient) -> None:
         self.metrics.acks.labels("event").inc()
-        if not self.first_delivery("event", body.get("event_id") or fingerprint(event)) or _from_a_bot(event):
+        if _from_a_bot(event):
             return
         thread = event.get("thread_ts") or event["ts"]
-        delivery = Delivery(event["user"], event["channel"], command_text(event.get("text", "")), thread)
+        seen = ("event", body.get("event_id") or fingerprint(event))
+        delivery = Delivery(event["user"], event["channel"], command_text(event.get("text", "")), seen, thread)
         if not self.allowed_here(delivery.channel):
-            client.chat_postEphemeral(channel=delivery.channel, user=delivery.user, text=NOT_HERE)
+            if self.first_delivery(*delivery.seen):
+                client.chat_postEphemeral(channel=delivery.channel, user=delivery.user, text=NOT_HERE)
             return
 
         def answer(message: SlackMessage, reply: Reply) -> None:
@@ -135,9 +138,8 @@ class FrontDoor:
         # Only direct messages from people; channel messages need a mention (on_mention).
         if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
             return
-        if not self.first_delivery("event", body.get("event_id") or fingerprint(event)):
-            return
-        delivery = Delivery(event["user"], event["channel"], command_text(event.get("text", "")))
+        seen = ("event", body.get("event_id") or fingerprint(event))
+        delivery = Delivery(event["user"], event["channel"], command_text(event.get("text", "")), seen)
 
         def answer(message: SlackMessage, reply: Reply) -> None:
             say(text=message.text, blocks=list(message.blocks))
@@ -203,6 +205,9 @@ class FrontDoor:
         busy: Callable[[str], Any],
     ) -> None:
         def work() -> None:
+            # Deduplicated here, behind the ack, so the ack path stays as short as a bare app's.
+            if not self.first_delivery(*delivery.seen):
+                return
             user_name = self.directory.user_name(delivery.user)
             channel_name = self.directory.channel_name(delivery.channel)
             message = Message(delivery.user, delivery.channel, delivery.text, user_name, channel_name)
