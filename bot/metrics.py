@@ -40,5 +40,14 @@ class Metrics:
         self.commands.labels(command, record.outcome).inc()
         self.latency.labels(command).observe(record.duration_ms / 1000)
 
+    def slack_error(self, method: str, error: str) -> None:
+        self.slack_errors.labels(method, error).inc()
+
+    def slack_retry(self, reason: str) -> None:
+        self.slack_retries.labels(reason).inc()
+
+    def duplicate(self, kind: str) -> None:
+        self.duplicates.labels(kind).inc()
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -36,8 +36,21 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=0, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256, description="threads serving HTTP (acks)")
-    workers: int = Field(default=16, ge=1, le=256, description="threads doing the work behind acks")
+    workers: int = Field(default=16, ge=1, le=256, description="threads doing the work, when not in processes")
     work_queue: int = Field(default=1000, ge=0, le=100_000, description="work waiting before users are asked to retry")
+    work_processes: int | None = Field(
+        default=None, ge=0, le=64, description="processes running the pipeline for the bot; 0: in the front process"
+    )
+
+    @property
+    def pipeline_processes(self) -> int:
+        """Worker processes for the bot's jobs: by default 4 for real clusters, none for the demo.
+
+        The simulated demo cluster lives in memory, so it must stay in a single process.
+        """
+        if self.work_processes is not None:
+            return 0 if self.demo else self.work_processes
+        return 0 if self.demo else 4
 
     @property
     def slack(self) -> bool:

@@ -459,3 +459,62 @@ def test_log_lines_carry_the_request_id_of_the_reply(caplog: pytest.LogCaptureFi
     # The formatter reads the id from the context of the request; here we check the record's.
     assert c.last.request_id is not None and c.last.request_id in line["message"]
     assert line["level"] == "error" and "RuntimeError: boom" in line["error"]
+
+
+def test_unknown_ids_cost_one_lookup_not_one_per_message(fake_slack: FakeSlackWebAPI) -> None:
+    # fake_slack has no users or channels seeded: every lookup fails with user_not_found.
+    with running(fake_slack) as b:
+        for _ in range(3):
+            assert "Pods in namespace" in text_of(command(b, fake_slack, "get pods"))
+    assert len(fake_slack.calls("users.info")) == 1
+    assert len(fake_slack.calls("conversations.info")) == 1
+
+
+# --- one message, edited in place -----------------------------------------------------------------
+
+
+def test_live_message_updates_are_throttled_and_the_final_state_delivered(fake: FakeSlackWebAPI) -> None:
+    from slack_sdk import WebClient
+
+    from bot.slack.live import LiveMessage
+    from integrations.render.blocks import SlackMessage
+
+    live = LiveMessage(WebClient(token=BOT_TOKEN, base_url=fake.api_url), workspace.CHANNEL_ID, interval=0.4)
+    started = time.monotonic()
+    for i in range(20):
+        live.show(SlackMessage(text=f"progress {i}/20", blocks=()))
+        time.sleep(0.05)
+    live.finish(SlackMessage(text="done: 20/20", blocks=()))
+    elapsed = time.monotonic() - started
+    posts, updates = fake.calls("chat.postMessage"), fake.calls("chat.update")
+    assert len(posts) == 1 and posts[0].args["text"] == "progress 0/20"
+    assert updates[-1].args["text"] == "done: 20/20" and updates[-1].args["ts"] == live.ts
+    assert len(updates) <= elapsed / 0.4 + 1
+    gaps = [b.at - a.at for a, b in zip([posts[0], *updates], updates, strict=False)]
+    assert min(gaps) >= 0.35  # never two edits within the interval
+    assert fake.message(workspace.CHANNEL_ID, live.ts or "")["text"] == "done: 20/20"  # type: ignore[index]
+
+
+def test_a_slow_answer_is_announced_then_edited_into_place(
+    fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.slack.jobs
+
+    monkeypatch.setattr(bot.slack.jobs, "SLOW_AFTER", 0.2)
+    original = SimulatedCluster.list_nodes
+
+    def slow(self: SimulatedCluster, selector: str | None = None) -> Any:
+        time.sleep(0.8)
+        return original(self, selector)
+
+    monkeypatch.setattr(SimulatedCluster, "list_nodes", slow)
+    with running(fake) as b:
+        mention = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get nodes")
+        assert SlackSender(events_url(b), SECRET).send(*signing.event_callback(mention)).status == 200
+        final = fake.wait_for("chat.update", timeout=10)[0]
+    posted = fake.calls("chat.postMessage")
+    assert len(posted) == 1 and "Working on `get nodes`" in posted[0].args["text"]
+    assert posted[0].args["thread_ts"] == mention["ts"]
+    assert final.args["ts"] == posted[0].args.get("ts") or final.args["ts"]
+    assert "node-2" in text_of(final)
+    assert fake.message(workspace.CHANNEL_ID, final.args["ts"])["text"].startswith("Nodes on")  # type: ignore[index]

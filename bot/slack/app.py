@@ -9,10 +9,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.webhook import WebhookClient
 
-from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.slack.jobs import MetricsSink, SlackWork
 from bot.slack.listeners import FrontDoor
+from bot.wiring import App as Pilothouse
 
 log = logging.getLogger(__name__)
 
@@ -22,22 +25,37 @@ SLACK_API = "https://slack.com/api/"
 class _CountingRateLimitHandler(RateLimitErrorRetryHandler):
     """Waits out a 429's Retry-After (slack_sdk does the waiting) and counts it."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, sink: MetricsSink) -> None:
         super().__init__(max_retry_count=3)
-        self._metrics = metrics
+        self._sink = sink
 
     def prepare_for_next_attempt(self, **kwargs: Any) -> None:
-        self._metrics.slack_retries.labels("ratelimited").inc()
+        self._sink.slack_retry("ratelimited")
         super().prepare_for_next_attempt(**kwargs)
 
 
-def web_client(settings: Settings, metrics: Metrics) -> WebClient:
+def _retry_handlers(sink: MetricsSink) -> list[RetryHandler]:
+    return [_CountingRateLimitHandler(sink), ConnectionErrorRetryHandler(max_retry_count=2)]
+
+
+def web_client(settings: Settings, sink: MetricsSink) -> WebClient:
     assert settings.slack_bot_token is not None
     base_url = settings.slack_api_url or SLACK_API
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=base_url if base_url.endswith("/") else base_url + "/",
-        retry_handlers=[_CountingRateLimitHandler(metrics), ConnectionErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=_retry_handlers(sink),
+    )
+
+
+def slack_work(settings: Settings, pilothouse: Pilothouse, sink: MetricsSink) -> SlackWork:
+    """What runs a job, wherever jobs run (this process, or a worker process)."""
+    return SlackWork(
+        handle=pilothouse.pipeline.handle,
+        store=pilothouse.store,
+        client=web_client(settings, sink),
+        sink=sink,
+        webhook=lambda url: WebhookClient(url, retry_handlers=_retry_handlers(sink)),
     )
 
 

@@ -1,13 +1,17 @@
 """Names for Slack IDs, for display only: people and channels are keyed by ID everywhere.
 
-Looked up with users.info / conversations.info and cached in the shared store with a TTL, so
-replicas share the cache and a renamed channel shows its new name within the hour.
+Looked up with users.info / conversations.info and cached twice: in this process (no round trip
+per message) and in the shared store (replicas and restarts share it), with a TTL so a renamed
+channel shows its new name within the hour. Failed lookups are cached too, for less time, so a
+burst of messages from an unknown ID costs one API call, not one per message.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 
 from slack_sdk import WebClient
@@ -19,12 +23,17 @@ from integrations.store.port import Store
 log = logging.getLogger(__name__)
 
 NAME_TTL = 3600.0
+NO_NAME_TTL = 600.0
+_NO_NAME = ""  # stored for an ID that has no name we can show
 
 
 class Directory:
     def __init__(self, client: WebClient, store: Store) -> None:
         self._client = client
         self._store = store
+        self._memory: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
 
     def user_name(self, user_id: str) -> str | None:
         return self._cached(f"slack:name:user:{user_id}", lambda: _user_name(self._client, user_id))
@@ -35,20 +44,40 @@ class Directory:
         return self._cached(f"slack:name:channel:{channel_id}", lambda: _channel_name(self._client, channel_id))
 
     def _cached(self, key: str, look_up: Callable[[], str | None]) -> str | None:
+        if (name := self._remembered(key)) is not None:
+            return name or None
+        with self._lock_for(key):  # one lookup per ID, however many messages wait for it
+            if (name := self._remembered(key)) is not None:
+                return name or None
+            name = self._from_store(key)
+            if name is None:
+                name = self._look_up(key, look_up)
+            self._memory[key] = (name, time.monotonic() + (NAME_TTL if name else NO_NAME_TTL))
+            return name or None
+
+    def _remembered(self, key: str) -> str | None:
+        entry = self._memory.get(key)
+        return entry[0] if entry and entry[1] > time.monotonic() else None
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def _from_store(self, key: str) -> str | None:
         try:
-            if (name := self._store.get(key)) is not None:
-                return name
+            return self._store.get(key)
         except StoreUnavailable:
-            pass
-        try:
-            name = look_up()
-        except SlackApiError as e:
-            # Names are only for display: an ID is shown instead.
-            log.info("no name for %s: %s", key, e.response.get("error"))
             return None
-        if name:
-            with contextlib.suppress(StoreUnavailable):
-                self._store.set(key, name, ttl=NAME_TTL)
+
+    def _look_up(self, key: str, look_up: Callable[[], str | None]) -> str:
+        try:
+            name = look_up() or _NO_NAME
+        except SlackApiError as e:
+            # Names are only for display: the ID is shown instead.
+            log.info("no name for %s: %s", key, e.response.get("error"))
+            name = _NO_NAME
+        with contextlib.suppress(StoreUnavailable):
+            self._store.set(key, name, ttl=NAME_TTL if name else NO_NAME_TTL)
         return name
 
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from slack_bolt import App
 
+from bot import work_pool
 from bot.ops import Readiness, ops_app
-from bot.slack.app import create_app, web_client
-from bot.slack.directory import Directory
+from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.interactions import Interactions
-from bot.slack.listeners import FrontDoor
+from bot.slack.jobs import Job
+from bot.slack.listeners import FrontDoor, JobRunner
 from bot.slack.server import HttpServer, SocketMode, slack_http_app
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
@@ -21,11 +22,14 @@ from commands.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+HANDLER_THREADS = 4  # button and reaction handlers (approvals): light, and rare next to commands
+
 
 @dataclass
 class SlackBot:
     bolt: App
-    worker: Worker
+    jobs: Worker
+    handlers: Worker
     interactions: Interactions
     http: HttpServer
     socket: SocketMode | None
@@ -40,7 +44,27 @@ class SlackBot:
         if self.socket is not None:
             self.socket.close()
         self.http.stop()
-        self.worker.shutdown(wait=True)
+        self.jobs.shutdown(wait=True)
+        self.handlers.shutdown(wait=True)
+
+
+def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner]:
+    """Where jobs run: worker processes for real clusters, threads here for the in-memory demo."""
+    settings, metrics = pilothouse.settings, pilothouse.metrics
+    if processes := settings.pipeline_processes:
+        pool = Worker(work_pool.process_pool(settings, processes), capacity=processes + settings.work_queue)
+
+        def in_a_process(job: Job) -> bool:
+            return pool.submit(work_pool.run_job, job, on_done=lambda recorded: recorded.replay(metrics))
+
+        return pool, in_a_process
+    threads = Worker.threads(threads=settings.workers, queue=settings.work_queue)
+    work = slack_work(settings, pilothouse, metrics)
+
+    def in_a_thread(job: Job) -> bool:
+        return threads.submit(work.run, job)
+
+    return threads, in_a_thread
 
 
 def build(pilothouse: Pilothouse) -> SlackBot:
@@ -51,27 +75,28 @@ def build(pilothouse: Pilothouse) -> SlackBot:
             "Slack needs PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP mode).",
             hint="See README, “Connect to Slack”.",
         )
-    worker = Worker(threads=settings.workers, queue=settings.work_queue)
+    jobs, run_job = _jobs(pilothouse)
     interactions = Interactions()
-    client = web_client(settings, pilothouse.metrics)
+    handlers = Worker.threads(threads=HANDLER_THREADS, queue=settings.work_queue)
     front_door = FrontDoor(
-        pipeline=pilothouse.pipeline,
+        run_job=run_job,
+        jobs=jobs,
         store=pilothouse.store,
-        worker=worker,
         metrics=pilothouse.metrics,
         interactions=interactions,
-        directory=Directory(client, pilothouse.store),
+        handlers=handlers,
         channels=settings.slack_channel_ids,
     )
+    client = web_client(settings, pilothouse.metrics)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
     readiness = Readiness(pilothouse.store, pilothouse.clusters)
-    wsgi = ops_app(readiness, pilothouse.metrics, worker, fallback=None if socket_mode else slack_http_app(bolt))
+    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
     http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
     socket = None
     if socket_mode:
         assert settings.slack_app_token is not None
         socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
-    return SlackBot(bolt, worker, interactions, http, socket)
+    return SlackBot(bolt, jobs, handlers, interactions, http, socket)
 
 
 def run(pilothouse: Pilothouse) -> int:

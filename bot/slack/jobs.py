@@ -1,0 +1,195 @@
+"""The work behind an ack: a `Job` names the request and where its answer goes; `SlackWork`
+does it — deduplicate, look up names, run the pipeline, render, post, upload.
+
+Jobs are small frozen values, so they can run in this process or in worker processes
+(bot/work_pool.py) alike. What happened is reported through a `MetricsSink`: the real metrics in
+this process, or a `Recorder` whose events the front process replays into its own metrics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.audit import AuditRecord
+from bot.message import Message
+from bot.slack.directory import Directory
+from bot.slack.live import UPDATE_INTERVAL, LiveMessage
+from commands.errors import StoreUnavailable
+from commands.replies import Reply
+from integrations.render.blocks import Attachment, SlackMessage, escape, render_message
+from integrations.store.port import Store
+
+log = logging.getLogger(__name__)
+
+DEDUPE_SECONDS = 3600  # Slack retries within minutes; an hour is ample
+SLOW_AFTER = 2.0  # a reply not ready by then is announced with a "working on it" message
+
+
+class MetricsSink(Protocol):
+    def observe(self, record: AuditRecord) -> None: ...
+    def slack_error(self, method: str, error: str) -> None: ...
+    def slack_retry(self, reason: str) -> None: ...
+    def duplicate(self, kind: str) -> None: ...
+
+
+@dataclass
+class Recorder:
+    """A MetricsSink that keeps the events, for a worker process to send back with its result."""
+
+    events: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def observe(self, record: AuditRecord) -> None:
+        self.events.append(("observe", (record,)))
+
+    def slack_error(self, method: str, error: str) -> None:
+        self.events.append(("slack_error", (method, error)))
+
+    def slack_retry(self, reason: str) -> None:
+        self.events.append(("slack_retry", (reason,)))
+
+    def duplicate(self, kind: str) -> None:
+        self.events.append(("duplicate", (kind,)))
+
+    def replay(self, sink: MetricsSink) -> None:
+        for name, args in self.events:
+            getattr(sink, name)(*args)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTo:
+    """Where the answer goes: a slash command's response_url, or a channel (and thread)."""
+
+    response_url: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    user: str
+    channel: str
+    text: str
+    seen: tuple[str, str]  # (kind, key) that identifies redeliveries of this request
+    reply_to: ReplyTo
+
+
+def first_delivery(store: Store, sink: MetricsSink, kind: str, key: str) -> bool:
+    """True the first time any replica sees this delivery; redeliveries are dropped."""
+    try:
+        first = store.set_if_absent(f"slack:seen:{kind}:{key}", "1", ttl=DEDUPE_SECONDS)
+    except StoreUnavailable as e:
+        # Answering twice is better than not answering: go on, and say so in the logs.
+        log.error("cannot deduplicate a Slack %s: %s", kind, e.message)
+        return True
+    if not first:
+        sink.duplicate(kind)
+    return first
+
+
+class SlackWork:
+    def __init__(
+        self,
+        *,
+        handle: Callable[[Message], Reply],
+        store: Store,
+        client: WebClient,
+        sink: MetricsSink,
+        webhook: Callable[[str], WebhookClient] = WebhookClient,
+        slow_after: float | None = None,
+        update_interval: float | None = None,
+    ) -> None:
+        self.handle = handle
+        self.store = store
+        self.client = client
+        self.sink = sink
+        self.directory = Directory(client, store)
+        self._webhook = webhook
+        self.slow_after = SLOW_AFTER if slow_after is None else slow_after
+        self.update_interval = UPDATE_INTERVAL if update_interval is None else update_interval
+
+    def run(self, job: Job) -> None:
+        if not first_delivery(self.store, self.sink, *job.seen):
+            return
+        message = Message(
+            job.user,
+            job.channel,
+            job.text,
+            self.directory.user_name(job.user),
+            self.directory.channel_name(job.channel),
+        )
+        try:
+            if job.reply_to.response_url:
+                reply = self.handle(message)
+                rendered = render_message(reply, title=job.text)
+                self._respond(job.reply_to.response_url, rendered, reply.ok)
+            else:
+                rendered = self._answer_in_channel(job, message)
+        except SlackApiError as e:
+            self._failed("reply", job, e)
+            return
+        if rendered.attachment is not None:
+            self._upload(job, rendered.attachment)
+
+    def _answer_in_channel(self, job: Job, message: Message) -> SlackMessage:
+        """One message in the channel (or thread): a "working on it" note if the work is slow,
+        edited in place into the answer when it is ready."""
+        channel = job.reply_to.channel or job.channel
+        live = LiveMessage(self.client, channel, thread_ts=job.reply_to.thread_ts, interval=self.update_interval)
+        working = SlackMessage(text=f":hourglass_flowing_sand: Working on `{escape(job.text)}`…", blocks=())
+        timer = threading.Timer(self.slow_after, live.show, args=(working,))
+        timer.daemon = True
+        timer.start()
+        try:
+            reply = self.handle(message)
+        finally:
+            timer.cancel()
+        rendered = render_message(reply, title=job.text)
+        live.finish(rendered)
+        return rendered
+
+    def _respond(self, response_url: str, message: SlackMessage, ok: bool) -> None:
+        # Answers go to the channel, so it sees who asked what; mistakes only to the person.
+        response = self._webhook(response_url).send(
+            text=message.text,
+            blocks=list(message.blocks) or None,
+            response_type="in_channel" if ok else "ephemeral",
+            replace_original=False,
+        )
+        if response.status_code != 200:
+            raise SlackApiError(  # type: ignore[no-untyped-call]
+                f"response_url answered {response.status_code}", {"error": response.body}
+            )
+
+    def _upload(self, job: Job, attachment: Attachment) -> None:
+        try:
+            self.client.files_upload_v2(
+                channel=job.channel,
+                thread_ts=job.reply_to.thread_ts,
+                filename=attachment.filename,
+                title=attachment.title,
+                content=attachment.content,
+            )
+        except SlackApiError as e:
+            self._failed("files_upload_v2", job, e)
+            # The reply promised a file: say that it is not there, and why.
+            with contextlib.suppress(SlackApiError):
+                self.client.chat_postEphemeral(
+                    channel=job.channel,
+                    user=job.user,
+                    text=f"The full output could not be attached ({e.response.get('error', 'unknown error')}). "
+                    "Invite Pilothouse to this channel, or narrow the command (`-n`, `-l`, `--tail`).",
+                )
+
+    def _failed(self, method: str, job: Job, error: SlackApiError) -> None:
+        code = str(error.response.get("error", "unknown"))
+        self.sink.slack_error(method, code)
+        log.error("Slack %s for %s in %s failed: %s", method, job.user, job.channel, code)

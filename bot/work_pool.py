@@ -1,0 +1,78 @@
+"""Worker processes for the Slack bot's jobs, so the work never slows the acks.
+
+In one Python process, threads doing cluster work (JSON, TLS, rendering, posting replies) hold
+the GIL often enough to delay the threads that must ack Slack within 3 s. Jobs therefore run in
+a few worker processes at a lower CPU priority; the front process only acks and hands over.
+A job and its result (metric events) are small values that cross the boundary as pickles.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.settings import Settings
+from bot.slack.jobs import Job, Recorder, SlackWork
+from commands.errors import ConfigError
+
+NICENESS = 10  # below the front process: acks first, work when the CPU is free
+
+_work: SlackWork | None = None
+_recorder = Recorder()
+
+
+def _plain(settings: Settings) -> dict[str, Any]:
+    """Settings as plain values, secrets included: they go to our own child processes only."""
+    values = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        values[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return values
+
+
+def _start(values: dict[str, Any]) -> None:
+    from bot import wiring
+    from bot.slack.app import slack_work
+
+    os.nice(NICENESS)
+    settings = Settings(**values)
+    pilothouse = wiring.build(settings, user="")
+    pilothouse.pipeline.observers = (_recorder.observe,)
+    global _work
+    _work = slack_work(settings, pilothouse, _recorder)
+
+
+def run_job(job: Job) -> Recorder:
+    """Runs in a worker process; returns what happened, for the front's metrics."""
+    assert _work is not None, "worker process not initialised"
+    _recorder.events.clear()
+    _work.run(job)
+    return Recorder(list(_recorder.events))
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+def process_pool(settings: Settings, processes: int) -> ProcessPoolExecutor:
+    """Started before the bot takes requests: a process starts in about a second, and a
+    worker that cannot start (Redis down, a broken kubeconfig) must stop the bot, not each job."""
+    # spawn, not fork: the front process runs threads (HTTP, Bolt) that fork would copy mid-flight.
+    pool = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start,
+        initargs=(_plain(settings),),
+    )
+    try:
+        for ready in [pool.submit(_ready) for _ in range(processes)]:
+            ready.result(timeout=120)
+    except (BrokenProcessPool, TimeoutError) as e:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise ConfigError(f"The worker processes could not start: {type(e).__name__}; see the log above.") from e
+    return pool
