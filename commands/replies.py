@@ -55,7 +55,26 @@ class Preformatted:
     omitted: int = 0
 
 
-Block = Heading | Paragraph | Notice | Fields | Table | Preformatted
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A shortcut for a chat command: clicking it runs `command` as the person who clicked.
+
+    Every button has a command a person could type instead, so every chat can offer it (the
+    shell shows the command). A button that changes the cluster asks for confirmation first.
+    """
+
+    label: str
+    command: str
+    changes_cluster: bool = False
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+Block = Heading | Paragraph | Notice | Fields | Table | Preformatted | Actions
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,8 +72,13 @@ def assert_within_limits(msg: SlackMessage, reply: Reply) -> None:
     assert len(blocks) <= BLOCKS
     assert len(json.dumps(blocks)) <= BLOCKS_JSON  # as slack_sdk sends them
     for block in blocks:
-        assert block["type"] in {"header", "section", "context"}
-        if block["type"] == "header":
+        assert block["type"] in {"header", "section", "context", "actions"}
+        if block["type"] == "actions":
+            assert 1 <= len(block["elements"]) <= 25
+            for button in block["elements"]:
+                assert button["type"] == "button" and 1 <= len(button["text"]["text"]) <= 75
+                assert button["action_id"].startswith("pilothouse:command:") and len(button["value"]) <= 2000
+        elif block["type"] == "header":
             text = block["text"]
             assert text["type"] == "plain_text" and text["emoji"] is True
             assert 1 <= len(text["text"]) <= HEADER and "`" not in text["text"]
@@ -412,3 +417,36 @@ def test_demo_replies_render_within_limits(command: str) -> None:
     assert_within_limits(msg, c.last)
     assert_nothing_lost(msg, c.last)
     assert msg.blocks[0]["type"] == "header"
+
+
+def test_buttons_run_commands_and_changes_ask_for_confirmation() -> None:
+    from commands.replies import Actions, Button
+
+    reply = Reply(
+        (
+            Actions(
+                (
+                    Button("Describe web", "describe deployment web -n shop"),
+                    Button("Roll back web", "rollback web -n shop", changes_cluster=True, style="danger"),
+                )
+            ),
+        )
+    )
+    (block,) = render_message(reply).blocks
+    assert block["type"] == "actions"
+    look, change = block["elements"]
+    assert look["action_id"] == "pilothouse:command:0" and look["value"] == "describe deployment web -n shop"
+    assert "confirm" not in look
+    assert change["style"] == "danger"
+    assert change["confirm"]["title"]["text"] == "Change the cluster?"
+    assert change["confirm"]["text"]["text"] == "This runs `rollback web -n shop`."
+    assert len({e["action_id"] for e in block["elements"]}) == 2
+
+
+def test_more_than_25_buttons_take_several_actions_blocks() -> None:
+    from commands.replies import Actions, Button
+
+    reply = Reply((Actions(tuple(Button(f"b{i}", f"describe pod p{i}") for i in range(30))),))
+    blocks = render_message(reply).blocks
+    assert [len(b["elements"]) for b in blocks] == [25, 5]
+    assert len({e["action_id"] for b in blocks for e in b["elements"]}) == 30

@@ -518,3 +518,14 @@ def test_a_slow_answer_is_announced_then_edited_into_place(
     assert final.args["ts"] == posted[0].args.get("ts") or final.args["ts"]
     assert "node-2" in text_of(final)
     assert fake.message(workspace.CHANNEL_ID, final.args["ts"])["text"].startswith("Nodes on")  # type: ignore[index]
+
+
+def test_a_button_runs_its_command_as_the_person_who_clicked(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
+    status = command(bot, fake, "status -n shop")
+    actions = next(b for b in status.args["blocks"] if b["type"] == "actions")
+    describe = next(e for e in actions["elements"] if e["value"] == "describe deployment checkout -n shop")
+    url = fake.response_url()
+    press = signing.block_actions(describe["action_id"], describe["value"], user_id="U0CAROL", response_url=url)
+    assert SlackSender(events_url(bot), SECRET).send(*press).status == 200
+    reply = fake.wait_for("response_url", predicate=lambda c: c.token == url.rsplit("/", 1)[1])[0]
+    assert "Deployment checkout" in text_of(reply) and "CrashLoopBackOff" in text_of(reply)

@@ -11,8 +11,10 @@ from bot.handlers.context import Context
 from bot.handlers.format import age, clip, plural, where
 from bot.handlers.lookup import require_namespace
 from commands.read import Status
-from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
+from commands.replies import Actions, Block, Button, Fields, Heading, Notice, Paragraph, Reply, table
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
+
+MAX_NEXT_STEPS = 5
 
 
 def _pods_line(pods: list[PodInfo]) -> str:
@@ -58,6 +60,16 @@ def _warnings(events: list[EventInfo]) -> list[list[str]]:
     return [[reason, kind, str(count)] for (reason, kind), count in grouped.most_common(8)]
 
 
+def _next_steps(deployments: list[DeploymentInfo], cluster: str, named: str | None) -> tuple[Button, ...]:
+    """A look at each unhealthy Deployment, one click (or one command) away."""
+    on_cluster = f" --cluster {cluster}" if named else ""
+    return tuple(
+        Button(f"Describe {d.name}", f"describe deployment {d.name} -n {d.namespace}{on_cluster}")
+        for d in deployments
+        if d.problem
+    )[:MAX_NEXT_STEPS]
+
+
 def status(action: Status, ctx: Context) -> Reply:
     cluster = ctx.cluster(action.cluster)
     namespace = action.namespace
@@ -82,6 +94,8 @@ def status(action: Status, ctx: Context) -> Reply:
     warnings = _warnings(events)
     if warnings:
         blocks += [Paragraph("Warning events"), table(("REASON", "KIND", "COUNT"), warnings, limit=8)]
+    if buttons := _next_steps(deployments, cluster.name, action.cluster):
+        blocks.append(Actions(buttons))
     if problems:
         verb = "needs" if len(problems) == 1 else "need"
         blocks.append(Notice("warning", f"{plural(len(problems), 'problem')} {verb} attention."))

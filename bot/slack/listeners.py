@@ -24,6 +24,7 @@ from bot.slack.interactions import PREFIX, ButtonPress, Interactions, Reaction
 from bot.slack.jobs import Job, ReplyTo, first_delivery
 from bot.slack.text import command_text
 from bot.worker import Worker
+from integrations.render.blocks import COMMAND_ACTION
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,15 @@ class FrontDoor:
     def on_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         self.metrics.acks.labels("action").inc()
+        seen = ("action", fingerprint({"t": body.get("trigger_id"), "a": action}))
+        if action.get("action_id", "").startswith(COMMAND_ACTION):
+            # A button that stands for a chat command runs it as the person who clicked: the
+            # policy decides for them, exactly as if they had typed it.
+            user, channel = (body.get("user") or {}).get("id", ""), (body.get("channel") or {}).get("id", "")
+            job = Job(user, channel, str(action.get("value", "")), seen, ReplyTo(response_url=body["response_url"]))
+            if not self.run_job(job):
+                respond(text=self.busy(), response_type="ephemeral", replace_original=False)
+            return
         handler = self.interactions.button(action.get("action_id", ""))
         if handler is None:
             respond(
@@ -165,7 +175,6 @@ class FrontDoor:
             message_ts=(body.get("container") or {}).get("message_ts"),
             respond=respond,
         )
-        seen = ("action", fingerprint({"t": body.get("trigger_id"), "a": action}))
 
         def handle() -> None:
             if first_delivery(self.store, self.metrics, *seen):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from commands.replies import Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
+from commands.replies import Actions, Block, Button, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
 from integrations.render import text as text_render
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks), and our margin under the
@@ -111,7 +111,53 @@ def _block(block: Block) -> tuple[list[_Part], bool]:
             return _code(lines, f"… and {block.omitted} more" if block.omitted else None)
         case Preformatted(lines, omitted):
             return _code(list(lines), f"… and {omitted} more lines" if omitted else None)
+        case Actions(buttons):
+            return _actions(buttons)
     raise TypeError(f"cannot render {type(block).__name__}")
+
+
+COMMAND_ACTION = "pilothouse:command:"  # buttons that run a chat command; the value is the command
+MAX_ACTIONS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2_000
+
+
+def _actions(buttons: Sequence[Button]) -> tuple[list[_Part], bool]:
+    """Buttons in actions blocks (25 each); a command too long for a button is left as text."""
+    usable = [b for b in buttons if len(b.command) <= MAX_BUTTON_VALUE]
+    parts = [
+        _Part(
+            {
+                "type": "actions",
+                "elements": [_button(b, start + i) for i, b in enumerate(usable[start : start + MAX_ACTIONS])],
+            }
+        )
+        for start in range(0, len(usable), MAX_ACTIONS)
+    ]
+    too_long = [b for b in buttons if b not in usable]
+    parts += [_Part(_section(f"{escape(b.label)}: `{escape(b.command)}`")) for b in too_long]
+    return parts, False
+
+
+def _button(button: Button, index: int) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": _cut(button.label, MAX_BUTTON_TEXT), "emoji": True},
+        "action_id": f"{COMMAND_ACTION}{index}",
+        "value": button.command,
+    }
+    if button.style:
+        element["style"] = button.style
+    if button.changes_cluster:
+        # Never one mis-tap from a change: Slack shows this dialog before the click counts.
+        element["confirm"] = {
+            "title": {"type": "plain_text", "text": "Change the cluster?"},
+            "text": {"type": "mrkdwn", "text": _cut(f"This runs `{escape(button.command)}`.", MAX_SECTION_TEXT)},
+            "confirm": {"type": "plain_text", "text": "Run it"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+            "style": "danger",
+        }
+    return element
 
 
 def _header(text: str) -> tuple[list[_Part], bool]:

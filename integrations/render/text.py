@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.replies import Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
+from commands.replies import Actions, Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
 
 _MARKS = {"ok": "✔", "info": "·", "warning": "⚠", "error": "✖"}
 
@@ -31,6 +31,8 @@ def _block(block: Block) -> list[str]:
             return _table(block)
         case Preformatted(lines, omitted):
             return [*lines, *([f"… and {omitted} more lines"] if omitted else [])]
+        case Actions(buttons):
+            return [f"→ {b.label}: `{b.command}`" for b in buttons]
     raise TypeError(f"cannot render {type(block).__name__}")
 
 
