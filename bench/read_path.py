@@ -23,7 +23,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.audit import AuditLog
 from bot.pipeline import Message, Pipeline
 from bot.policy import Policy
 from commands import default_registry
@@ -106,7 +105,7 @@ def in_process(kubeconfig: str, runs: int) -> tuple[float, float, str]:
         registry=default_registry(),
         policy=Policy([]),
         clusters=Clusters(clusters, current),
-        audit=AuditLog(MemoryStore()),
+        store=MemoryStore(),
     )
     pipeline.handle(Message("bench", "bench", "clusters"))  # connect once, as a running bot would have
 

@@ -15,15 +15,18 @@ from datetime import UTC, datetime
 
 from bot import logs
 from bot.audit import AuditLog, AuditRecord, Outcome
+from bot.confirmations import Confirmations
 from bot.handlers import HANDLERS, Context
 from bot.message import Message
 from bot.policy import Policy, Request
 from commands.errors import ParseError, PilothouseError, PolicyDenied
+from commands.meta import Answer
 from commands.parser import Parsed, parse
 from commands.read import OnCluster
 from commands.registry import Registry
-from commands.replies import Reply, error_reply
+from commands.replies import Notice, Reply, error_reply
 from integrations.cluster.clusters import Clusters
+from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +53,15 @@ class Pipeline:
         registry: Registry,
         policy: Policy,
         clusters: Clusters,
-        audit: AuditLog,
+        store: Store,
         observers: Sequence[Callable[[AuditRecord], None]] = (),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.registry = registry
         self.policy = policy
         self.clusters = clusters
-        self.audit = audit
+        self.audit = AuditLog(store)
+        self.confirmations = Confirmations(store)
         self.observers = tuple(observers)  # e.g. metrics: each sees every audit record
         self._clock = clock
 
@@ -94,12 +98,36 @@ class Pipeline:
 
     def _run(self, message: Message, trace: _Trace) -> Reply:
         parsed = parse(message.text, self.registry)
+        if isinstance(parsed.action, Answer):
+            return self._answer(message, trace, yes=parsed.action.yes)
+        return self._dispatch(message, parsed, trace)
+
+    def _dispatch(self, message: Message, parsed: Parsed, trace: _Trace) -> Reply:
         trace.command = parsed.spec.name
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
         if isinstance(parsed.action, OnCluster):
             self._authorise(message, parsed, trace)
         context = Context(message, self.clusters, self.policy, self.registry, self._clock())
-        return HANDLERS[type(parsed.action)](parsed.action, context)
+        reply = HANDLERS[type(parsed.action)](parsed.action, context)
+        if reply.awaiting is not None:
+            self.confirmations.wait_for(message.user, message.channel, reply.awaiting)
+        return reply
+
+    def _answer(self, message: Message, trace: _Trace, *, yes: bool) -> Reply:
+        """`yes` runs the change waiting for this person here, checked by the policy again."""
+        trace.command = "yes" if yes else "no"
+        waiting = self.confirmations.take(message.user, message.channel)
+        if waiting is None:
+            raise ParseError(
+                f"Nothing is waiting for your `{trace.command}` here.",
+                hint="A change waits 2 minutes for its confirmation; run the command again.",
+            )
+        if not yes:
+            return Reply((Notice("info", f"Cancelled: {waiting.summary} was not done."),))
+        spec = self.registry.find(waiting.command)
+        assert spec is not None, f"unknown command {waiting.command!r} waiting for confirmation"
+        action = spec.model.model_validate({**waiting.arguments, "confirmed": True})
+        return self._dispatch(message, Parsed(spec, action), trace)
 
     def _authorise(self, message: Message, parsed: Parsed, trace: _Trace) -> None:
         action = parsed.action

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.audit import AuditLog
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.policy import Policy
@@ -80,7 +79,7 @@ def build(settings: Settings, *, user: str) -> App:
         registry=default_registry(),
         policy=build_policy(settings, user=user),
         clusters=clusters,
-        audit=AuditLog(store),
+        store=store,
         observers=[metrics.observe],
     )
     return App(settings, clusters, store, pipeline, metrics)

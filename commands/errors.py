@@ -16,6 +16,7 @@ nothing in the core knows a client library's exception types.
         ├── NotFound             404
         ├── Forbidden            403 (Kubernetes RBAC)
         ├── Invalid              400/422: the API server rejected the request
+        ├── Conflict             409: the object changed meanwhile
         └── Unreachable          connection refused, TLS failure, timeout, 5xx
 """
 
@@ -136,6 +137,10 @@ class Forbidden(ClusterError):
 
 class Invalid(ClusterError):
     """The API server rejected the request itself (400 or 422)."""
+
+
+class Conflict(ClusterError):
+    """409: someone else changed the object between our read and our write."""
 
 
 class Unreachable(ClusterError):

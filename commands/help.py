@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from commands.registry import CommandSpec
 from commands.replies import Block, Fields, Heading, Paragraph, Preformatted, Reply, Table
 
-FAMILY_TITLES = {"meta": "About Pilothouse", "read": "Look at a cluster"}
+FAMILY_TITLES = {"meta": "About Pilothouse", "read": "Look at a cluster", "deploy": "Change a cluster"}
 
 
 def overview(specs: Iterable[CommandSpec], *, hidden: int = 0) -> Reply:

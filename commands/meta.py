@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from pydantic import Field
 
 from commands.registry import Action, CommandSpec, Param
@@ -17,6 +19,12 @@ class WhoAmI(Action):
 
 class ListClusters(Action):
     pass
+
+
+class Answer(Action):
+    """`yes` or `no` to the change Pilothouse asked about in this channel."""
+
+    yes: bool
 
 
 SPECS = (
@@ -42,5 +50,23 @@ SPECS = (
         summary="The configured clusters: reachable or not, version, default namespace",
         aliases=(("get", "clusters"),),
         examples=("clusters",),
+    ),
+    CommandSpec(
+        words=("yes",),
+        aliases=(("y",), ("confirm",)),
+        model=Answer,
+        fixed=MappingProxyType({"yes": True}),
+        family="meta",
+        summary="Go ahead with the change Pilothouse asked you to confirm (within 2 minutes)",
+        examples=("yes",),
+    ),
+    CommandSpec(
+        words=("no",),
+        aliases=(("n",), ("cancel",)),
+        model=Answer,
+        fixed=MappingProxyType({"yes": False}),
+        family="meta",
+        summary="Cancel the change Pilothouse asked you to confirm",
+        examples=("no",),
     ),
 )

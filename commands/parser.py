@@ -7,6 +7,7 @@ bind arguments to the spec's params → validate into the spec's frozen pydantic
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,9 @@ _SMART_CHARACTERS = str.maketrans(
         "\u202f": " ",
     }
 )
+
+
+_NUMBER = re.compile(r"^-\d+$")  # `scale web -1` is a (bad) number, not an option
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,7 @@ def bind(spec: CommandSpec, args: list[str]) -> dict[str, Any]:
         i += 1
         if token == "--" and not only_positionals:
             only_positionals = True
-        elif token.startswith("-") and len(token) > 1 and not only_positionals:
+        elif token.startswith("-") and len(token) > 1 and not only_positionals and not _NUMBER.match(token):
             i = _bind_option(spec, token, args, i, values)
         elif positionals and positionals[0].rest:
             rest.append(token)

@@ -6,9 +6,9 @@ handlers never format for one chat in particular.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Level = Literal["ok", "info", "warning", "error"]
 
@@ -78,10 +78,20 @@ Block = Heading | Paragraph | Notice | Fields | Table | Preformatted | Actions
 
 
 @dataclass(frozen=True, slots=True)
+class Awaiting:
+    """A change that waits for the person to say `yes`: the command and its validated arguments."""
+
+    command: str
+    arguments: Mapping[str, Any]
+    summary: str  # what would be done, e.g. "scale `web` to 0"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     blocks: tuple[Block, ...]
     ok: bool = True
     request_id: str | None = field(default=None, compare=False)
+    awaiting: Awaiting | None = None
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, limit: int) -> Table:

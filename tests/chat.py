@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.audit import AuditLog
 from bot.pipeline import Message, Pipeline
 from bot.policy import Policy
 from commands import default_registry
@@ -38,6 +37,6 @@ def chat(*clusters: Cluster, policy: Policy | None = None, store: Store | None =
         registry=default_registry(),
         policy=policy or Policy([]),
         clusters=Clusters(list(clusters), clusters[0].name),
-        audit=AuditLog(store or MemoryStore()),
+        store=store or MemoryStore(),
     )
     return Chat(pipeline, user=user)

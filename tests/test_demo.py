@@ -155,7 +155,7 @@ def test_help_hides_what_the_policy_forbids(demo: Chat) -> None:
     deny_reads = Policy([Rule(name="nobody", effect="deny", access=("read",))])
     text = chat(SimulatedCluster.demo(), policy=deny_reads).say("help")
     assert "get pods [-n" not in text
-    assert "10 more command(s) exist that you may not run here." in text
+    assert "12 more command(s) exist that you may not run here." in text
     assert "whoami" in text
 
 

@@ -248,7 +248,6 @@ def test_many_clusters_from_one_kubeconfig(control_plane: ControlPlane, tmp_path
 
     clusters, current = clusters_from_kubeconfig(str(path), timeout=5)
     assert {c.name for c in clusters} == {"test-admin", "test-bot", "broken"}
-    from bot.audit import AuditLog
     from bot.pipeline import Message, Pipeline
     from bot.policy import Policy
     from commands import default_registry
@@ -260,7 +259,7 @@ def test_many_clusters_from_one_kubeconfig(control_plane: ControlPlane, tmp_path
         registry=default_registry(),
         policy=Policy([]),
         clusters=Clusters(clusters, current),
-        audit=AuditLog(MemoryStore()),
+        store=MemoryStore(),
     )
 
     def say(text: str) -> str:

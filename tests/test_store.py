@@ -100,3 +100,12 @@ def test_redacted_hides_only_the_password() -> None:
     assert redacted("redis://:pw@host:6380/1") == "redis://:***@host:6380/1"
     assert redacted("rediss://user:pw@host/0") == "rediss://user:***@host/0"
     assert redacted("redis://host:6379/0") == "redis://host:6379/0"
+
+
+def test_take_gives_the_value_to_exactly_one_caller(store: Store) -> None:
+    store.set("pending", "scale web 0", ttl=30)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        taken = list(pool.map(lambda _: store.take("pending"), range(20)))
+    assert [t for t in taken if t is not None] == ["scale web 0"]
+    assert store.get("pending") is None
+    assert store.take("pending") is None

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from commands.errors import ClusterError, ConfigError, Forbidden, Invalid, NotFound, Unreachable
+from commands.errors import ClusterError, ConfigError, Conflict, Forbidden, Invalid, NotFound, Unreachable
 from integrations.cluster.model import (
+    CHANGE_CAUSE,
     ClusterInfo,
     DeploymentInfo,
     EventInfo,
@@ -33,12 +34,14 @@ from integrations.cluster.model import (
     pod_from,
     replica_set_from,
 )
+from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 T = TypeVar("T")
 PAGE_SIZE = 500
+PATCH_ATTEMPTS = 5  # status updates by controllers conflict often and harmlessly
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +129,26 @@ class KubeCluster:
 
     # --- raw requests -----------------------------------------------------------------------
 
-    def _request(self, path: str, query: list[tuple[str, str]], call: _Call, accept: str = "application/json") -> bytes:
+    def _request(
+        self,
+        path: str,
+        query: list[tuple[str, str]],
+        call: _Call,
+        accept: str = "application/json",
+        *,
+        method: str = "GET",
+        patch: Json | None = None,
+    ) -> bytes:
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
         api = self._api()
+        headers = {"Accept": accept}
+        if patch is not None:
+            headers["Content-Type"] = "application/merge-patch+json"
         try:
             method, url, headers, body, post = api.param_serialize(
-                "GET", path, query_params=query, header_params={"Accept": accept}, auth_settings=["BearerToken"]
+                method, path, query_params=query, header_params=headers, body=patch, auth_settings=["BearerToken"]
             )
             response = api.call_api(method, url, headers, body, post, _request_timeout=(3.0, self.timeout))
             data: bytes = response.read()  # type: ignore[no-untyped-call]
@@ -200,6 +215,12 @@ class KubeCluster:
             )
         if status == 410:
             return _Expired()
+        if status == 409:
+            return Conflict(
+                f"{call.kind} `{call.name}` was changed by someone else meanwhile on cluster `{self.name}`.",
+                cluster=self.name,
+                hint="Nothing was changed by Pilothouse; look at its state and try again.",
+            )
         if status in (400, 422):
             return Invalid(f"Cluster `{self.name}` rejected the request: {message}", cluster=self.name)
         return Unreachable(self.name, f"the API server answered {status}: {_first_line(message) or 'no reason given'}")
@@ -254,6 +275,54 @@ class KubeCluster:
             query.append(("previous", "true"))
         text = self._request(_path("", "pods", namespace, pod) + "/log", query, call, accept="*/*")
         return text.decode("utf-8", "replace").splitlines()
+
+    # --- changes ------------------------------------------------------------------------------
+
+    def scale_deployment(
+        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        return self._patch_deployment(namespace, name, {"spec": {"replicas": replicas}}, cause=cause, dry_run=dry_run)
+
+    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
+        template = {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}
+        return self._patch_deployment(namespace, name, {"spec": template}, cause=cause, dry_run=dry_run)
+
+    def _patch_deployment(
+        self, namespace: str, name: str, change: Json, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        """A merge patch guarded by the resourceVersion it was based on.
+
+        Controllers update a Deployment's status all the time, and each update bumps its
+        resourceVersion: a 409 caused by them (the generation, i.e. the spec, unchanged) is retried
+        on fresh state. When the spec itself changed meanwhile, the change is reported, not forced.
+        """
+        path = _path("apps/v1", "deployments", namespace, name)
+        query = [("fieldManager", FIELD_MANAGER)] + ([("dryRun", "All")] if dry_run else [])
+        read = _Call("get", "deployments", "deployment", namespace, name)
+        write = _Call("patch", "deployments", "deployment", namespace, name)
+        base_generation = None
+        for _attempt in range(PATCH_ATTEMPTS):
+            current = self._get_json(path, [], read)
+            generation = current["metadata"].get("generation")
+            if base_generation is not None and generation != base_generation:
+                raise Conflict(
+                    f"deployment `{name}` was changed by someone else meanwhile on cluster `{self.name}` "
+                    f"(generation {base_generation} → {generation}).",
+                    cluster=self.name,
+                    hint="Nothing was changed by Pilothouse; look at its state and try again.",
+                )
+            base_generation = generation
+            meta = {"resourceVersion": current["metadata"]["resourceVersion"], "annotations": {CHANGE_CAUSE: cause}}
+            try:
+                data = self._request(path, query, write, method="PATCH", patch={"metadata": meta, **change})
+            except Conflict:
+                continue
+            return deployment_from(json.loads(data))
+        raise Conflict(
+            f"deployment `{name}` kept changing on cluster `{self.name}`; {PATCH_ATTEMPTS} attempts conflicted.",
+            cluster=self.name,
+            hint="Nothing was changed by Pilothouse; try again in a moment.",
+        )
 
 
 class _Expired(Exception):

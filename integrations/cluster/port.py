@@ -21,6 +21,9 @@ from integrations.cluster.model import (
     ReplicaSetInfo,
 )
 
+FIELD_MANAGER = "pilothouse"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # kubectl's annotation, so both tools agree
+
 
 class Cluster(Protocol):
     name: str
@@ -48,3 +51,15 @@ class Cluster(Protocol):
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo: ...
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]: ...
+
+    # --- changes: field manager "pilothouse", optimistic concurrency, change-cause recorded ---
+
+    def scale_deployment(
+        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        """Set spec.replicas; with `dry_run` the API server validates and answers, storing nothing."""
+        ...
+
+    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
+        """Roll the pods as `kubectl rollout restart` does: stamp the pod template with `at`."""
+        ...

@@ -19,6 +19,7 @@ from commands.errors import Invalid, NotFound
 from commands.values import matches
 from integrations.cluster import demo
 from integrations.cluster.model import (
+    CHANGE_CAUSE,
     REVISION,
     ClusterInfo,
     DeploymentInfo,
@@ -35,6 +36,7 @@ from integrations.cluster.model import (
     pod_from,
     replica_set_from,
 )
+from integrations.cluster.port import RESTARTED_AT
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -207,36 +209,61 @@ class SimulatedCluster:
         self._put("deployments", obj)
 
     def _roll_out(self, deployment: Json, at: datetime) -> Json:
+        """Make the ReplicaSet for the current template the only one with pods, as the
+        Deployment controller does: same template, same ReplicaSet (a scale); a new template,
+        a new revision (a rollout); an old template, its ReplicaSet revived (a rollback)."""
         meta, spec = deployment["metadata"], deployment["spec"]
         template = spec["template"]
         template_hash = _suffix(json.dumps(template, sort_keys=True), 10)
-        owned = self._owned_replica_sets(meta["namespace"], meta["name"])
-        revision = max((int(rs["metadata"]["annotations"][REVISION]) for rs in owned), default=0) + 1
-        for rs in owned:
-            rs["spec"]["replicas"] = 0
-            self._delete_pods_of(rs)
         rs_name = f"{meta['name']}-{template_hash}"
+        owned = self._owned_replica_sets(meta["namespace"], meta["name"])
+        newest = max((int(rs["metadata"]["annotations"][REVISION]) for rs in owned), default=0)
+        for rs in owned:
+            if rs["metadata"]["name"] != rs_name:
+                rs["spec"]["replicas"] = 0
+                self._delete_pods_of(rs)
+        replica_set = next((rs for rs in owned if rs["metadata"]["name"] == rs_name), None)
+        if replica_set is None:
+            replica_set = self._new_replica_set(deployment, rs_name, template_hash, newest + 1, at)
+        elif int(replica_set["metadata"]["annotations"][REVISION]) != newest:
+            replica_set["metadata"]["annotations"][REVISION] = str(newest + 1)
+        if cause := meta.get("annotations", {}).get("kubernetes.io/change-cause"):
+            replica_set["metadata"]["annotations"]["kubernetes.io/change-cause"] = cause
+        self._resize(replica_set, spec.get("replicas", 1), at)
+        return replica_set
+
+    def _new_replica_set(self, deployment: Json, name: str, template_hash: str, revision: int, at: datetime) -> Json:
+        meta, template = deployment["metadata"], deployment["spec"]["template"]
         labels = {**template["metadata"].get("labels", {}), "pod-template-hash": template_hash}
         rs_template = copy.deepcopy(template)
         rs_template["metadata"]["labels"] = labels
-        annotations = {REVISION: str(revision)}
-        if cause := meta.get("annotations", {}).get("kubernetes.io/change-cause"):
-            annotations["kubernetes.io/change-cause"] = cause
         replica_set = {
             "metadata": {
-                "name": rs_name,
+                "name": name,
                 "namespace": meta["namespace"],
                 "labels": labels,
-                "annotations": annotations,
+                "annotations": {REVISION: str(revision)},
                 "creationTimestamp": _iso(at),
                 "ownerReferences": [{"kind": "Deployment", "name": meta["name"], "apiVersion": "apps/v1"}],
             },
-            "spec": {"replicas": spec.get("replicas", 1), "template": rs_template},
+            "spec": {"replicas": 0, "template": rs_template},
         }
         self._put("replicasets", replica_set)
-        for i in range(spec.get("replicas", 1)):
-            self._create_pod(replica_set, i, at)
         return replica_set
+
+    def _resize(self, replica_set: Json, replicas: int, at: datetime) -> None:
+        replica_set["spec"]["replicas"] = replicas
+        pods = self._pods_of(replica_set)
+        for pod in pods[replicas:]:
+            del self._objects["pods"][(pod["metadata"]["namespace"], pod["metadata"]["name"])]
+        taken = {p["metadata"]["name"] for p in pods}
+        index = 0
+        while len(taken) < replicas:
+            name = f"{replica_set['metadata']['name']}-{_suffix(replica_set['metadata']['name'] + str(index), 5)}"
+            if name not in taken:
+                self._create_pod(replica_set, index, at)
+                taken.add(name)
+            index += 1
 
     def _create_pod(self, replica_set: Json, index: int, at: datetime) -> None:
         meta, template = replica_set["metadata"], replica_set["spec"]["template"]
@@ -359,6 +386,34 @@ class SimulatedCluster:
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         return deployment_from(self._get("deployments", "deployment", namespace, name))
+
+    def scale_deployment(
+        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        def scale(deployment: Json) -> None:
+            deployment["spec"]["replicas"] = replicas
+
+        return self._change(namespace, name, scale, cause=cause, dry_run=dry_run)
+
+    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
+        def restart(deployment: Json) -> None:
+            template_meta = deployment["spec"]["template"]["metadata"]
+            template_meta.setdefault("annotations", {})[RESTARTED_AT] = at
+
+        return self._change(namespace, name, restart, cause=cause, dry_run=dry_run)
+
+    def _change(
+        self, namespace: str, name: str, change: Callable[[Json], None], *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        """Like the API server: a dry run answers with the changed object and stores nothing."""
+        changed = copy.deepcopy(self._get("deployments", "deployment", namespace, name))
+        change(changed)
+        changed["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
+        if dry_run:
+            return deployment_from(changed)
+        changed.pop("status", None)
+        self.apply_deployment(changed)
+        return self.get_deployment(namespace, name)
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
         obj = self._get("pods", "pod", namespace, pod)

@@ -48,6 +48,12 @@ class MemoryStore:
             self._logs.pop(key, None)
             return existed
 
+    def take(self, key: str) -> str | None:
+        with self._lock:
+            value = self._live(key)
+            self._values.pop(key, None)
+            return value
+
     def append(self, key: str, value: str, *, keep: int) -> None:
         with self._lock:
             log = self._logs.setdefault(key, deque(maxlen=keep))

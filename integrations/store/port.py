@@ -23,6 +23,10 @@ class Store(Protocol):
 
     def delete(self, key: str) -> bool: ...
 
+    def take(self, key: str) -> str | None:
+        """Get and delete atomically: of several callers, only one gets the value."""
+        ...
+
     def append(self, key: str, value: str, *, keep: int) -> None:
         """Add to a log that keeps only the newest `keep` entries."""
         ...

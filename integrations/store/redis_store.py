@@ -64,6 +64,9 @@ class RedisStore:
     def delete(self, key: str) -> bool:
         return bool(self._call(lambda: self._redis.delete(self._key(key))))
 
+    def take(self, key: str) -> str | None:
+        return self._call(lambda: self._redis.getdel(self._key(key)))
+
     def append(self, key: str, value: str, *, keep: int) -> None:
         def push() -> None:
             with self._redis.pipeline(transaction=True) as pipe:

@@ -1,0 +1,93 @@
+"""Changing a Deployment: scale, restart.
+
+Every change is first sent as a server-side dry run (the API server validates it and shows the
+result, storing nothing), then made with field manager `pilothouse`, the change-cause recorded
+(who, from where, what, why), and guarded by the resourceVersion it was based on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.handlers.context import Context
+from bot.handlers.format import where
+from bot.handlers.lookup import get_deployment
+from commands.deploy import Change, Restart, Scale
+from commands.errors import Invalid
+from commands.registry import Action
+from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
+
+
+def change_cause(action: Change, ctx: Context, what: str) -> str:
+    who = ctx.message.user_name or ctx.user
+    place = ctx.message.channel_name or ctx.channel
+    cause = f"{what} by {who} from {place} via Pilothouse"
+    return f"{cause}: {action.reason}" if action.reason else cause
+
+
+def _ask(action: Change, command: str, summary: str, question: str, preview: Fields) -> Reply:
+    """The preview, a question, and the change kept waiting for `yes` (2 minutes)."""
+    arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
+    buttons = (Button("Yes, go ahead", "yes", changes_cluster=True, style="danger"), Button("Cancel", "no"))
+    return Reply(
+        (
+            Heading(question),
+            preview,
+            Paragraph("Reply `yes` within 2 minutes to go ahead, or `no` to cancel."),
+            Actions(buttons),
+        ),
+        awaiting=Awaiting(command, arguments, summary),
+    )
+
+
+def scale(action: Scale, ctx: Context) -> Reply:
+    cluster = ctx.cluster(action.cluster)
+    namespace = action.namespace or cluster.default_namespace
+    before = get_deployment(cluster, namespace, action.name)
+    if before.desired == action.replicas:
+        return Reply((Notice("info", f"`{action.name}` already has {action.replicas} replicas; nothing to do."),))
+    cause = change_cause(action, ctx, f"scale {action.name} {before.desired}→{action.replicas}")
+    planned = cluster.scale_deployment(namespace, action.name, action.replicas, cause=cause, dry_run=True)
+    preview = Fields((("Replicas", f"{before.desired} → {planned.desired}"), ("Where", where(namespace, cluster.name))))
+    if action.destructive and not action.confirmed:
+        question = f"Scale `{action.name}` to 0? Every pod of it will stop."
+        return _ask(action, "scale", f"scale `{action.name}` to 0", question, preview)
+    after = cluster.scale_deployment(namespace, action.name, action.replicas, cause=cause, dry_run=False)
+    return Reply(
+        (
+            Heading(f"Scaled `{action.name}` in {where(namespace, cluster.name)}"),
+            Fields((("Replicas", f"{before.desired} → {after.desired}"), ("Change-cause", cause))),
+            Notice("ok", f"Done: {after.ready}/{after.desired} ready so far. `status -n {namespace}` follows it."),
+        )
+    )
+
+
+def restart(action: Restart, ctx: Context) -> Reply:
+    cluster = ctx.cluster(action.cluster)
+    namespace = action.namespace or cluster.default_namespace
+    before = get_deployment(cluster, namespace, action.name)
+    if before.paused:
+        # As kubectl: a paused Deployment would not roll, and the restart would wait unseen.
+        raise Invalid(f"`{action.name}` is paused: resume it first, then restart.", cluster=cluster.name)
+    at = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    cause = change_cause(action, ctx, f"restart {action.name}")
+    cluster.restart_deployment(namespace, action.name, cause=cause, at=at, dry_run=True)
+    cluster.restart_deployment(namespace, action.name, cause=cause, at=at, dry_run=False)
+    return Reply(
+        (
+            Heading(f"Restarting `{action.name}` in {where(namespace, cluster.name)}"),
+            Fields(
+                (
+                    ("Pods", f"{before.desired} replaced, one batch at a time ({before.strategy})"),
+                    # The controller numbers the new ReplicaSet after the patch returns: the newest + 1.
+                    ("Revision", f"{before.revision} → {before.revision + 1}" if before.revision else "a new one"),
+                    ("Change-cause", cause),
+                )
+            ),
+            Notice("ok", f"Rollout started. `status -n {namespace}` or `history {action.name}` follow it."),
+        )
+    )
+
+
+HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {Scale: scale, Restart: restart}

@@ -1,0 +1,66 @@
+"""Commands that change a Deployment: scale, restart. Each one previews with a server-side dry
+run first; destructive ones (scale to 0) wait for the person to confirm."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from commands.read import CLUSTER, NAMESPACE, InNamespace
+from commands.registry import CommandSpec, Param
+from commands.values import DnsSubdomain
+
+MAX_REPLICAS = 1000  # a typo guard; the [policy] issue brings per-rule maximums
+
+REASON = Param("reason", "TEXT", "why: recorded in the change-cause and the audit trail", ("--reason",))
+
+
+class Change(InNamespace):
+    """A change to the cluster. `confirmed` is never typed: it is set when the person says yes."""
+
+    name: DnsSubdomain
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    confirmed: bool = False
+
+
+class Scale(Change):
+    replicas: int = Field(ge=0, le=MAX_REPLICAS)
+
+    @property
+    def destructive(self) -> bool:
+        return self.replicas == 0
+
+
+class Restart(Change):
+    @property
+    def destructive(self) -> bool:
+        return False
+
+
+SPECS = (
+    CommandSpec(
+        words=("scale",),
+        aliases=(("scale", "deployment"), ("scale", "deploy")),
+        model=Scale,
+        family="deploy",
+        access="write",
+        summary="Set a Deployment's replicas (scaling to 0 asks you to confirm)",
+        params=(
+            Param("name", "NAME", "the Deployment", required=True),
+            Param("replicas", "REPLICAS", f"how many pods, 0 to {MAX_REPLICAS}", required=True),
+            NAMESPACE,
+            CLUSTER,
+            REASON,
+        ),
+        examples=("scale web 5 -n shop", "scale web 0 -n shop --reason 'maintenance'"),
+    ),
+    CommandSpec(
+        words=("restart",),
+        aliases=(("rollout", "restart"), ("restart", "deployment"), ("restart", "deploy")),
+        model=Restart,
+        family="deploy",
+        access="write",
+        summary="Replace a Deployment's pods with a rolling restart (like kubectl rollout restart)",
+        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
+        examples=("restart web -n shop --reason 'pick up the new config'",),
+    ),
+)

@@ -1,0 +1,285 @@
+"""Changing Deployments from chat: scale and restart, with dry-run previews, change-causes,
+confirmation of destructive steps, policy, RBAC and optimistic concurrency."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.confirmations import Confirmations
+from bot.policy import Policy, Rule
+from commands.errors import Conflict
+from commands.replies import Table
+from integrations.cluster import kube
+from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
+from integrations.cluster.simulated import SimulatedCluster
+from integrations.store.memory import MemoryStore
+from tests.chat import Chat, chat
+from tests.cluster.controlplane import ControlPlane
+from tests.cluster.objects import apply_objects
+from tests.cluster.rest import request
+from tests.demo_seed import wait_for
+
+WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice",), access=("write",))])
+
+
+def rows(c: Chat) -> list[tuple[str, ...]]:
+    return [r for b in c.last.blocks if isinstance(b, Table) for r in b.rows]
+
+
+@pytest.fixture
+def demo() -> Chat:
+    return chat(SimulatedCluster.demo(), policy=WRITERS)
+
+
+# --- the simulated demo ---------------------------------------------------------------------------
+
+
+def test_scale_changes_replicas_and_records_the_change_cause(demo: Chat) -> None:
+    text = demo.say("scale web 5 --reason 'traffic spike'")
+    assert text.startswith("Scaled `web` in namespace `shop` on `demo`")
+    assert "3 → 5" in text
+    assert "scale web 3→5 by alice from C-OPS via Pilothouse: traffic spike" in text
+    demo.say("get pods -l app=web")
+    assert len(rows(demo)) == 5
+    demo.say("history web")
+    assert rows(demo)[-1][3] == "scale web 3→5 by alice from C-OPS via Pilothouse: traffic spike"
+    assert "nothing to do" in demo.say("scale web 5")
+
+
+def test_scaling_to_zero_waits_for_yes(demo: Chat) -> None:
+    text = demo.say("scale web 0")
+    assert "Scale `web` to 0? Every pod of it will stop." in text and "3 → 0" in text
+    demo.say("get pods -l app=web")
+    assert len(rows(demo)) == 3  # nothing happened yet
+    assert "Scaled `web`" in demo.say("yes")
+    assert "No pods matching `app=web`" in demo.say("get pods -l app=web")
+    assert "Nothing is waiting for your `yes` here." in demo.say("yes")  # used once only
+
+
+def test_no_cancels_and_an_expired_confirmation_does_nothing(demo: Chat) -> None:
+    demo.say("scale cart 0")
+    assert demo.say("no") == "· Cancelled: scale `cart` to 0 was not done."
+    demo.pipeline.confirmations = Confirmations(MemoryStore(), ttl=0.2)
+    demo.say("scale cart 0")
+    time.sleep(0.35)
+    assert "Nothing is waiting for your `yes` here." in demo.say("yes")
+    demo.say("get deploy")
+    assert ("cart", "2/2") in [(r[0], r[1]) for r in rows(demo)]
+
+
+def test_only_the_person_who_asked_can_confirm_and_the_policy_is_checked_again() -> None:
+    store = MemoryStore()
+    cluster = SimulatedCluster.demo()
+    alice, bob = chat(cluster, policy=WRITERS, store=store), chat(cluster, policy=WRITERS, store=store, user="bob")
+    alice.say("scale web 0")
+    assert "Nothing is waiting" in bob.say("yes")
+    assert "You may not run `scale`" in bob.say("scale web 0")
+    # Alice's rights are withdrawn while her change waits: her `yes` is refused.
+    alice.pipeline.policy = Policy([])
+    assert "You may not run `scale` in namespace `shop` on `demo` from here." in alice.say("yes")
+    assert cluster.get_deployment("shop", "web").desired == 3
+
+
+def test_writes_are_denied_without_a_rule(demo: Chat) -> None:
+    text = chat(SimulatedCluster.demo(), policy=Policy([])).say("scale web 5")
+    assert "You may not run `scale`" in text and "default-deny" in text
+
+
+def test_restart_makes_a_new_revision_with_new_pods(demo: Chat) -> None:
+    demo.say("get pods -l app=web")
+    old = {r[0] for r in rows(demo)}
+    text = demo.say("restart web")
+    assert "Revision:     2 → 3" in text
+    demo.say("get pods -l app=web")
+    assert len(rows(demo)) == 3 and not old & {r[0] for r in rows(demo)}
+    demo.say("history web")
+    assert rows(demo)[-1][0] == "3 (current)" and rows(demo)[-1][3].startswith("restart web by alice")
+
+
+def test_a_dry_run_changes_nothing() -> None:
+    cluster = SimulatedCluster.demo()
+    planned = cluster.scale_deployment("shop", "web", 7, cause="test", dry_run=True)
+    assert planned.desired == 7
+    assert cluster.get_deployment("shop", "web").desired == 3
+    cluster.restart_deployment("shop", "web", cause="test", at="2026-01-01T00:00:00Z", dry_run=True)
+    assert cluster.get_deployment("shop", "web").revision == 2
+
+
+def test_bad_input(demo: Chat) -> None:
+    assert "Invalid `REPLICAS`: Input should be greater than or equal to 0." in demo.say("scale web -1")
+    assert "less than or equal to 1000" in demo.say("scale web 5000")
+    assert "`ten` is not a whole number" in demo.say("scale web ten")
+    assert "deployment `wbe` not found" in demo.say("scale wbe 2") and "`web`" in demo.say("scale wbe 2")
+    assert "namespace `nope`" in demo.say("restart web -n nope") or "not found" in demo.say("restart web -n nope")
+
+
+# --- the real control plane -----------------------------------------------------------------------
+
+
+def deployment(namespace: str, name: str, replicas: int = 2) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
+            },
+        },
+    }
+
+
+@pytest.fixture
+def real(control_plane: ControlPlane, namespace: str) -> Iterator[tuple[Chat, KubeCluster, str]]:
+    api = control_plane.admin_api_client()
+    apply_objects(api, [deployment(namespace, "web")])
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    wait_for(lambda: request(api, "GET", path).get("status", {}).get("availableReplicas") == 2, "web available")
+    clusters, _ = clusters_from_kubeconfig(str(control_plane.admin_kubeconfig), timeout=10)
+    admin = clusters[0]
+    admin.default_namespace = namespace
+    yield chat(admin, policy=WRITERS), admin, path
+
+
+def test_real_scale_and_dry_run(control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]) -> None:
+    c, cluster, path = real
+    api = control_plane.admin_api_client()
+    version = request(api, "GET", path)["metadata"]["resourceVersion"]
+    planned = cluster.scale_deployment(cluster.default_namespace, "web", 4, cause="dry", dry_run=True)
+    assert planned.desired == 4
+    stored = request(api, "GET", path)
+    assert stored["metadata"]["resourceVersion"] == version and stored["spec"]["replicas"] == 2
+    assert "2 → 4" in c.say("scale web 4 --reason load")
+    stored = request(api, "GET", path)
+    assert stored["spec"]["replicas"] == 4
+    assert stored["metadata"]["annotations"]["kubernetes.io/change-cause"].endswith("via Pilothouse: load")
+    managers = {m["manager"] for m in stored["metadata"]["managedFields"]}
+    assert "pilothouse" in managers
+    wait_for(lambda: request(api, "GET", path).get("status", {}).get("availableReplicas") == 4, "4 available")
+
+
+def test_real_scale_to_zero_waits_for_yes(control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]) -> None:
+    c, _, path = real
+    api = control_plane.admin_api_client()
+    c.say("scale web 0")
+    assert request(api, "GET", path)["spec"]["replicas"] == 2
+    assert "2 → 0" in c.say("yes")
+    assert request(api, "GET", path)["spec"]["replicas"] == 0
+
+
+def test_real_restart_rolls_a_new_revision(control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]) -> None:
+    c, _, path = real
+    api = control_plane.admin_api_client()
+    assert "Rollout started" in c.say("restart web --reason 'new config'")
+    stored = request(api, "GET", path)
+    assert "kubectl.kubernetes.io/restartedAt" in stored["spec"]["template"]["metadata"]["annotations"]
+    wait_for(
+        lambda: request(api, "GET", path)["metadata"]["annotations"].get("deployment.kubernetes.io/revision") == "2",
+        "rev 2",
+    )
+    c.say("history web")
+    assert [r[0] for r in rows(c)] == ["1", "2 (current)"]
+    assert rows(c)[-1][3].endswith("via Pilothouse: new config")
+
+
+def test_real_rbac_refusal_names_the_patch(control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]) -> None:
+    _, cluster, _ = real
+    api = control_plane.admin_api_client()
+    namespace = cluster.default_namespace
+    apply_objects(
+        api,
+        [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": "bot-view", "namespace": namespace},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "name": control_plane.bot_user, "apiGroup": "rbac.authorization.k8s.io"}],
+            }
+        ],
+    )
+    clusters, _ = clusters_from_kubeconfig(str(control_plane.bot_kubeconfig), timeout=10)
+    bot = clusters[0]
+    bot.default_namespace = namespace
+    text = chat(bot, policy=WRITERS).say("scale web 3")
+    assert f"Kubernetes refused to patch deployments in namespace `{namespace}`" in text
+
+
+def test_real_concurrent_changes_are_retried_or_reported(
+    control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, cluster, path = real
+    api = control_plane.admin_api_client()
+    original = KubeCluster._request
+    races: dict[str, Any] = {"left": 0, "change": None}
+
+    def racing(self: KubeCluster, *args: Any, **kwargs: Any) -> bytes:
+        if kwargs.get("method") == "PATCH" and races["left"] > 0:
+            races["left"] -= 1
+            # Someone else changes the Deployment between our read and our write.
+            request(api, "PATCH", path, races["change"](races["left"]), content_type="application/merge-patch+json")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(KubeCluster, "_request", racing)
+    # Metadata or status changes (controllers do this all the time): retried on fresh state.
+    races.update(left=3, change=lambda n: {"metadata": {"labels": {"touched": f"t{n}"}}})
+    assert cluster.scale_deployment(cluster.default_namespace, "web", 3, cause="race", dry_run=False).desired == 3
+    stored = request(api, "GET", path)
+    assert stored["spec"]["replicas"] == 3 and stored["metadata"]["labels"]["touched"] == "t0"
+
+    # A change to the spec itself: reported, never overwritten.
+    races.update(left=1, change=lambda n: {"spec": {"replicas": 7}})
+    with pytest.raises(Conflict, match="was changed by someone else meanwhile"):
+        cluster.scale_deployment(cluster.default_namespace, "web", 1, cause="race", dry_run=False)
+    assert request(api, "GET", path)["spec"]["replicas"] == 7
+    assert kube.PATCH_ATTEMPTS >= 2
+
+
+def test_contract_scale_and_restart_match_the_real_cluster(
+    control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]
+) -> None:
+    real_chat, cluster, path = real
+    simulated = SimulatedCluster("demo")
+    simulated.add_namespace(cluster.default_namespace)
+    simulated.default_namespace = cluster.default_namespace
+    simulated.add_node(
+        {
+            "metadata": {"name": "node-1", "labels": {}},
+            "spec": {},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+    )
+    simulated.apply_deployment(deployment(cluster.default_namespace, "web"))
+    cluster.name = "demo"
+    sim_chat = chat(simulated, policy=WRITERS)
+    api = control_plane.admin_api_client()
+
+    def said(c: Chat, text: str) -> str:
+        # The simulator is instant; a real cluster readies pods over the next second.
+        return re.sub(r"\d+/\d+ ready so far", "n/n ready so far", c.say(text))
+
+    for text in ("scale web 3 --reason more", "restart web --reason config"):
+        assert said(sim_chat, text) == said(real_chat, text)
+
+    def settled() -> bool:
+        status = request(api, "GET", path).get("status", {})
+        return (
+            status.get("updatedReplicas") == 3 and status.get("availableReplicas") == 3 and status.get("replicas") == 3
+        )
+
+    wait_for(settled, "restart rolled out")
+    for text in ("history web", "get deploy"):
+        sim_chat.say(text)
+        real_chat.say(text)
+        columns = (0, 1, 3) if text == "history web" else (0, 1, 2, 3)
+        assert [tuple(r[i] for i in columns) for r in rows(sim_chat)] == [
+            tuple(r[i] for i in columns) for r in rows(real_chat)
+        ]
