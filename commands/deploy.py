@@ -36,6 +36,14 @@ class Restart(Change):
         return False
 
 
+class Rollback(Change):
+    to_revision: int | None = Field(default=None, ge=1)
+
+    @property
+    def destructive(self) -> bool:
+        return False
+
+
 SPECS = (
     CommandSpec(
         words=("scale",),
@@ -62,5 +70,21 @@ SPECS = (
         summary="Replace a Deployment's pods with a rolling restart (like kubectl rollout restart)",
         params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
         examples=("restart web -n shop --reason 'pick up the new config'",),
+    ),
+    CommandSpec(
+        words=("rollback",),
+        aliases=(("rollout", "undo"), ("undo",)),
+        model=Rollback,
+        family="deploy",
+        access="write",
+        summary="Go back to the previous revision, or to --to-revision N (like kubectl rollout undo)",
+        params=(
+            Param("name", "NAME", "the Deployment", required=True),
+            Param("to_revision", "N", "the revision to restore (see `history`)", ("--to-revision",)),
+            NAMESPACE,
+            CLUSTER,
+            REASON,
+        ),
+        examples=("rollback web -n shop", "rollback web --to-revision 1 --reason 'bad release'"),
     ),
 )

@@ -16,6 +16,7 @@ from commands.errors import Conflict
 from commands.replies import Table
 from integrations.cluster import kube
 from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
+from integrations.cluster.model import REVISION
 from integrations.cluster.simulated import SimulatedCluster
 from integrations.store.memory import MemoryStore
 from tests.chat import Chat, chat
@@ -270,10 +271,10 @@ def test_contract_scale_and_restart_match_the_real_cluster(
         assert said(sim_chat, text) == said(real_chat, text)
 
     def settled() -> bool:
-        status = request(api, "GET", path).get("status", {})
-        return (
-            status.get("updatedReplicas") == 3 and status.get("availableReplicas") == 3 and status.get("replicas") == 3
-        )
+        current = request(api, "GET", path)
+        status, revision = current.get("status", {}), current["metadata"]["annotations"].get(REVISION)
+        counts = (status.get("updatedReplicas"), status.get("availableReplicas"), status.get("replicas"))
+        return revision == "2" and counts == (3, 3, 3)
 
     wait_for(settled, "restart rolled out")
     for text in ("history web", "get deploy"):
@@ -283,3 +284,41 @@ def test_contract_scale_and_restart_match_the_real_cluster(
         assert [tuple(r[i] for i in columns) for r in rows(sim_chat)] == [
             tuple(r[i] for i in columns) for r in rows(real_chat)
         ]
+
+
+# --- rollback -------------------------------------------------------------------------------------
+
+
+def test_rollback_restores_the_previous_template_as_a_new_revision(demo: Chat) -> None:
+    text = demo.say("rollback web --reason 'bad release'")
+    assert "Rolling back `web` to revision 1" in text and "nginx:1.25.3 → nginx:1.25.2" in text
+    demo.say("history web")
+    assert [(r[0], r[1]) for r in rows(demo)] == [("2", "nginx:1.25.3"), ("3 (current)", "nginx:1.25.2")]
+    assert rows(demo)[-1][3].endswith("via Pilothouse: bad release")
+    assert demo.say("rollback web --to-revision 3").startswith(
+        "· Skipped: `web` already runs the template of revision 3"
+    )
+    assert "revision 9 is not in the history (revisions: 2, 3)" in demo.say("rollback web --to-revision 9")
+    assert "there is no earlier revision to roll back to" in demo.say("rollback cart")
+    assert "Invalid `--to-revision`" in demo.say("rollback web --to-revision 0")
+
+
+def test_real_rollback_matches_kubectl_rollout_undo(
+    control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]
+) -> None:
+    c, _, path = real
+    api = control_plane.admin_api_client()
+    image = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:2"}]}}}}
+    request(api, "PATCH", path, image, content_type="application/strategic-merge-patch+json")
+
+    def at_revision(n: str) -> Any:
+        return lambda: request(api, "GET", path)["metadata"]["annotations"].get(REVISION) == n
+
+    wait_for(at_revision("2"), "revision 2")
+    assert "nginx:2 → nginx:1" in c.say("rollback web")
+    wait_for(at_revision("3"), "revision 3")
+    assert request(api, "GET", path)["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1"
+    c.say("history web")
+    assert [(r[0], r[1]) for r in rows(c)] == [("2", "nginx:2"), ("3 (current)", "nginx:1")]
+    assert "Skipped" in c.say("rollback web --to-revision 3")
+    assert "revision 7 is not in the history (revisions: 2, 3)" in c.say("rollback web --to-revision 7")

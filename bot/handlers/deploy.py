@@ -13,7 +13,7 @@ from typing import Any
 from bot.handlers.context import Context
 from bot.handlers.format import where
 from bot.handlers.lookup import get_deployment
-from commands.deploy import Change, Restart, Scale
+from commands.deploy import Change, Restart, Rollback, Scale
 from commands.errors import Invalid
 from commands.registry import Action
 from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
@@ -90,4 +90,28 @@ def restart(action: Restart, ctx: Context) -> Reply:
     )
 
 
-HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {Scale: scale, Restart: restart}
+def rollback(action: Rollback, ctx: Context) -> Reply:
+    cluster = ctx.cluster(action.cluster)
+    namespace = action.namespace or cluster.default_namespace
+    before = get_deployment(cluster, namespace, action.name)
+    if before.paused:
+        raise Invalid(f"`{action.name}` is paused: resume it first, then roll back.", cluster=cluster.name)
+    target = f"revision {action.to_revision}" if action.to_revision else "the previous revision"
+    cause = change_cause(action, ctx, f"roll back {action.name} to {target}")
+    planned = cluster.rollback_deployment(namespace, action.name, action.to_revision, cause=cause, dry_run=True)
+    images = ", ".join(image for _, image in planned.images)
+    if planned.skipped:
+        text = f"Skipped: `{action.name}` already runs the template of revision {planned.revision} ({images})."
+        return Reply((Notice("info", text),))
+    done = cluster.rollback_deployment(namespace, action.name, action.to_revision, cause=cause, dry_run=False)
+    old_images = ", ".join(image for _, image in before.images)
+    return Reply(
+        (
+            Heading(f"Rolling back `{action.name}` to revision {done.revision} in {where(namespace, cluster.name)}"),
+            Fields((("Images", f"{old_images} → {images}"), ("Change-cause", cause))),
+            Notice("ok", f"Rollout started. `history {action.name}` shows it as the newest revision."),
+        )
+    )
+
+
+HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {Scale: scale, Restart: restart, Rollback: rollback}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from commands.errors import ClusterError, ConfigError, Conflict, Forbidden, Invalid, NotFound, Unreachable
+from integrations.cluster import rollout
 from integrations.cluster.model import (
     CHANGE_CAUSE,
     ClusterInfo,
@@ -33,8 +34,10 @@ from integrations.cluster.model import (
     node_from,
     pod_from,
     replica_set_from,
+    selector_string,
 )
 from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT
+from integrations.cluster.rollout import Rollback
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -287,8 +290,30 @@ class KubeCluster:
         template = {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}
         return self._patch_deployment(namespace, name, {"spec": template}, cause=cause, dry_run=dry_run)
 
+    def rollback_deployment(
+        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
+    ) -> Rollback:
+        planned: list[Rollback] = []
+
+        def restore(current: Json) -> Json | None:
+            selector = selector_string((current["spec"].get("selector") or {}).get("matchLabels") or {})
+            call = _Call("list", "replicasets", "replica set", namespace)
+            path = _path("apps/v1", "replicasets", namespace)
+            replica_sets = self._get_json(path, [("labelSelector", selector)], call).get("items") or []
+            try:
+                result, template = rollout.plan(current, replica_sets, to_revision)
+            except rollout.NoSuchRevision as e:
+                raise Invalid(f"Cannot roll back `{name}`: {e}.", cluster=self.name) from None
+            planned.append(result)
+            if result.skipped:
+                return None
+            return {"spec": {"template": rollout.replacement(current["spec"]["template"], template)}}
+
+        self._patch_deployment(namespace, name, restore, cause=cause, dry_run=dry_run)
+        return planned[-1]
+
     def _patch_deployment(
-        self, namespace: str, name: str, change: Json, *, cause: str, dry_run: bool
+        self, namespace: str, name: str, change: Json | Callable[[Json], Json | None], *, cause: str, dry_run: bool
     ) -> DeploymentInfo:
         """A merge patch guarded by the resourceVersion it was based on.
 
@@ -312,9 +337,12 @@ class KubeCluster:
                     hint="Nothing was changed by Pilothouse; look at its state and try again.",
                 )
             base_generation = generation
+            body = change(current) if callable(change) else change
+            if body is None:  # nothing to change
+                return deployment_from(current)
             meta = {"resourceVersion": current["metadata"]["resourceVersion"], "annotations": {CHANGE_CAUSE: cause}}
             try:
-                data = self._request(path, query, write, method="PATCH", patch={"metadata": meta, **change})
+                data = self._request(path, query, write, method="PATCH", patch={"metadata": meta, **body})
             except Conflict:
                 continue
             return deployment_from(json.loads(data))

@@ -20,6 +20,7 @@ from integrations.cluster.model import (
     PodInfo,
     ReplicaSetInfo,
 )
+from integrations.cluster.rollout import Rollback
 
 FIELD_MANAGER = "pilothouse"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # kubectl's annotation, so both tools agree
@@ -62,4 +63,11 @@ class Cluster(Protocol):
 
     def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
         """Roll the pods as `kubectl rollout restart` does: stamp the pod template with `at`."""
+        ...
+
+    def rollback_deployment(
+        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
+    ) -> Rollback:
+        """Restore the pod template of `to_revision` (default: the one before the current), as
+        `kubectl rollout undo` does; `skipped` when the Deployment already runs it."""
         ...

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from commands.errors import Invalid, NotFound
 from commands.values import matches
-from integrations.cluster import demo
+from integrations.cluster import demo, rollout
 from integrations.cluster.model import (
     CHANGE_CAUSE,
     REVISION,
@@ -37,6 +37,7 @@ from integrations.cluster.model import (
     replica_set_from,
 )
 from integrations.cluster.port import RESTARTED_AT
+from integrations.cluster.rollout import Rollback
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -401,6 +402,22 @@ class SimulatedCluster:
             template_meta.setdefault("annotations", {})[RESTARTED_AT] = at
 
         return self._change(namespace, name, restart, cause=cause, dry_run=dry_run)
+
+    def rollback_deployment(
+        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
+    ) -> Rollback:
+        current = self._get("deployments", "deployment", namespace, name)
+        try:
+            result, template = rollout.plan(current, self._all("replicasets", namespace), to_revision)
+        except rollout.NoSuchRevision as e:
+            raise Invalid(f"Cannot roll back `{name}`: {e}.", cluster=self.name) from None
+        if not result.skipped:
+
+            def restore(deployment: Json) -> None:
+                deployment["spec"]["template"] = template
+
+            self._change(namespace, name, restore, cause=cause, dry_run=dry_run)
+        return result
 
     def _change(
         self, namespace: str, name: str, change: Callable[[Json], None], *, cause: str, dry_run: bool
