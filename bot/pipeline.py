@@ -141,9 +141,9 @@ class Pipeline:
         decision = self.policy.decide(request)
         trace.rule = decision.rule
         if not decision.allowed:
-            scope = f"namespace `{trace.namespace}`" if trace.namespace else "cluster-wide"
+            scope = f"in namespace `{trace.namespace}`" if trace.namespace else "cluster-wide"
             raise PolicyDenied(
-                f"You may not run `{parsed.spec.name}` in {scope} on `{cluster.name}` from here.",
+                f"You may not run `{parsed.spec.name}` {scope} on `{cluster.name}` from here.",
                 rule=decision.rule,
             )
 

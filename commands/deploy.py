@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from commands.read import CLUSTER, NAMESPACE, InNamespace
+from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
 from commands.registry import CommandSpec, Param
 from commands.values import DnsSubdomain
 
@@ -31,6 +31,38 @@ class Scale(Change):
 
 
 class Restart(Change):
+    @property
+    def destructive(self) -> bool:
+        return False
+
+
+class Pause(Change):
+    @property
+    def destructive(self) -> bool:
+        return False
+
+
+class Resume(Change):
+    @property
+    def destructive(self) -> bool:
+        return False
+
+
+class NodeChange(OnCluster):
+    """A change to a node: cluster-wide, so only rules for every namespace cover it."""
+
+    node: DnsSubdomain
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    confirmed: bool = False
+
+
+class Cordon(NodeChange):
+    @property
+    def destructive(self) -> bool:
+        return True
+
+
+class Uncordon(NodeChange):
     @property
     def destructive(self) -> bool:
         return False
@@ -86,5 +118,43 @@ SPECS = (
             REASON,
         ),
         examples=("rollback web -n shop", "rollback web --to-revision 1 --reason 'bad release'"),
+    ),
+    CommandSpec(
+        words=("pause",),
+        aliases=(("rollout", "pause"),),
+        model=Pause,
+        family="deploy",
+        access="write",
+        summary="Pause a Deployment's rollouts: template changes wait until `resume`",
+        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
+        examples=("pause web -n shop",),
+    ),
+    CommandSpec(
+        words=("resume",),
+        aliases=(("rollout", "resume"),),
+        model=Resume,
+        family="deploy",
+        access="write",
+        summary="Resume a paused Deployment's rollouts",
+        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
+        examples=("resume web -n shop",),
+    ),
+    CommandSpec(
+        words=("cordon",),
+        model=Cordon,
+        family="deploy",
+        access="write",
+        summary="Mark a node unschedulable: no new pods go there (asks you to confirm)",
+        params=(Param("node", "NODE", "the node", required=True), CLUSTER, REASON),
+        examples=("cordon node-2 --reason 'disk errors'",),
+    ),
+    CommandSpec(
+        words=("uncordon",),
+        model=Uncordon,
+        family="deploy",
+        access="write",
+        summary="Let new pods be scheduled on a node again",
+        params=(Param("node", "NODE", "the node", required=True), CLUSTER, REASON),
+        examples=("uncordon node-2",),
     ),
 )

@@ -322,3 +322,51 @@ def test_real_rollback_matches_kubectl_rollout_undo(
     assert [(r[0], r[1]) for r in rows(c)] == [("2", "nginx:2"), ("3 (current)", "nginx:1")]
     assert "Skipped" in c.say("rollback web --to-revision 3")
     assert "revision 7 is not in the history (revisions: 2, 3)" in c.say("rollback web --to-revision 7")
+
+
+# --- pause, resume, cordon, uncordon ----------------------------------------------------------------
+
+
+def test_pause_holds_template_changes_until_resume(demo: Chat) -> None:
+    assert "Paused `web`" in demo.say("pause web")
+    assert "already paused" in demo.say("pause web")
+    assert "`web` is paused: resume it first" in demo.say("rollback web")
+    assert "`web` is paused: resume it first" in demo.say("restart web")
+    assert "3 → 4" in demo.say("scale web 4")  # scaling still works while paused
+    assert "Resumed `web`" in demo.say("resume web")
+    assert "not paused" in demo.say("resume web")
+
+
+def test_cordon_asks_first_and_uncordon_undoes_it(demo: Chat) -> None:
+    assert "Cordon node `node-1`? No new pods will be scheduled on it." in demo.say("cordon node-1")
+    demo.say("get nodes")
+    assert rows(demo)[0][1] == "Ready"
+    assert "Cordoned node `node-1`" in demo.say("yes")
+    demo.say("get nodes")
+    assert rows(demo)[0][1] == "Ready,SchedulingDisabled"
+    assert "Uncordoned node `node-1`" in demo.say("uncordon node-1")
+    assert "Similar names: `node-1`, `node-2`." in demo.say("cordon nod-1")
+
+
+def test_node_changes_need_a_rule_for_every_namespace() -> None:
+    shop_only = Policy([Rule(name="shop", effect="allow", users=("alice",), namespaces=("shop",), access=("write",))])
+    text = chat(SimulatedCluster.demo(), policy=shop_only).say("uncordon node-1")
+    assert "You may not run `uncordon` cluster-wide on `demo`" in text
+
+
+def test_real_pause_resume_and_cordon(control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]) -> None:
+    c, _, path = real
+    api = control_plane.admin_api_client()
+    c.say("pause web")
+    assert request(api, "GET", path)["spec"]["paused"] is True
+    c.say("resume web")
+    assert not request(api, "GET", path)["spec"].get("paused")
+    node = "node-1"
+    try:
+        c.say(f"cordon {node}")
+        assert not request(api, "GET", f"/api/v1/nodes/{node}")["spec"].get("unschedulable")
+        assert "Cordoned" in c.say("yes")
+        assert request(api, "GET", f"/api/v1/nodes/{node}")["spec"]["unschedulable"] is True
+    finally:
+        c.say(f"uncordon {node}")  # other tests schedule pods on it
+    assert not request(api, "GET", f"/api/v1/nodes/{node}")["spec"].get("unschedulable")

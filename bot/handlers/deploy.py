@@ -12,8 +12,8 @@ from typing import Any
 
 from bot.handlers.context import Context
 from bot.handlers.format import where
-from bot.handlers.lookup import get_deployment
-from commands.deploy import Change, Restart, Rollback, Scale
+from bot.handlers.lookup import get_deployment, get_node
+from commands.deploy import Change, Cordon, Pause, Restart, Resume, Rollback, Scale, Uncordon
 from commands.errors import Invalid
 from commands.registry import Action
 from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
@@ -28,7 +28,10 @@ def change_cause(action: Change, ctx: Context, what: str) -> str:
 
 def _ask(action: Change, command: str, summary: str, question: str, preview: Fields) -> Reply:
     """The preview, a question, and the change kept waiting for `yes` (2 minutes)."""
-    arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
+    return _ask_with(action.model_dump(exclude={"confirmed"}, exclude_none=True), command, summary, question, preview)
+
+
+def _ask_with(arguments: dict[str, Any], command: str, summary: str, question: str, preview: Fields) -> Reply:
     buttons = (Button("Yes, go ahead", "yes", changes_cluster=True, style="danger"), Button("Cancel", "no"))
     return Reply(
         (
@@ -114,4 +117,59 @@ def rollback(action: Rollback, ctx: Context) -> Reply:
     )
 
 
-HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {Scale: scale, Restart: restart, Rollback: rollback}
+def _pause_or_resume(action: Pause | Resume, ctx: Context) -> Reply:
+    cluster = ctx.cluster(action.cluster)
+    namespace = action.namespace or cluster.default_namespace
+    pause = isinstance(action, Pause)
+    before = get_deployment(cluster, namespace, action.name)
+    if before.paused == pause:
+        state = "already paused" if pause else "not paused"
+        return Reply((Notice("info", f"`{action.name}` is {state}; nothing to do."),))
+    verb = "pause" if pause else "resume"
+    cause = change_cause(action, ctx, f"{verb} {action.name}")
+    cluster.set_paused(namespace, action.name, pause, cause=cause, dry_run=True)
+    cluster.set_paused(namespace, action.name, pause, cause=cause, dry_run=False)
+    effect = (
+        "Template changes now wait; `resume` rolls them out." if pause else "Changes made while paused roll out now."
+    )
+    heading = Heading(f"{'Paused' if pause else 'Resumed'} `{action.name}` in {where(namespace, cluster.name)}")
+    return Reply((heading, Fields((("Change-cause", cause),)), Notice("ok", effect)))
+
+
+def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
+    cluster = ctx.cluster(action.cluster)
+    cordon = isinstance(action, Cordon)
+    before = get_node(cluster, action.node)
+    if before.unschedulable == cordon:
+        state = "already cordoned" if cordon else "not cordoned"
+        return Reply((Notice("info", f"Node `{action.node}` is {state}; nothing to do."),))
+    cluster.set_unschedulable(action.node, cordon, dry_run=True)
+    preview = Fields((("Node", f"{action.node} ({before.status})"), ("Cluster", cluster.name)))
+    if cordon and not action.confirmed:
+        arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
+        question = f"Cordon node `{action.node}`? No new pods will be scheduled on it."
+        return _ask_with(arguments, "cordon", f"cordon node `{action.node}`", question, preview)
+    after = cluster.set_unschedulable(action.node, cordon, dry_run=False)
+    effect = (
+        "No new pods will be scheduled here; pods already on it keep running."
+        if cordon
+        else "New pods may be scheduled here again."
+    )
+    return Reply(
+        (
+            Heading(f"{'Cordoned' if cordon else 'Uncordoned'} node `{action.node}`"),
+            Fields((("Status", after.status),)),
+            Notice("ok", effect),
+        )
+    )
+
+
+HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {
+    Scale: scale,
+    Restart: restart,
+    Rollback: rollback,
+    Pause: _pause_or_resume,
+    Resume: _pause_or_resume,
+    Cordon: _cordon_or_uncordon,
+    Uncordon: _cordon_or_uncordon,
+}

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Callable, Sequence
 
 from commands.errors import NotFound
-from integrations.cluster.model import DeploymentInfo, PodInfo
+from integrations.cluster.model import DeploymentInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
 
 
@@ -35,3 +35,12 @@ def get_deployment(cluster: Cluster, namespace: str, name: str) -> DeploymentInf
         return cluster.get_deployment(namespace, name)
     except NotFound as e:
         raise suggest_missing(e, lambda: [d.name for d in cluster.list_deployments(namespace)]) from None
+
+
+def get_node(cluster: Cluster, name: str) -> NodeInfo:
+    nodes = cluster.list_nodes()
+    found = next((n for n in nodes if n.name == name), None)
+    if found is None:
+        error = NotFound("node", name, namespace=None, cluster=cluster.name)
+        raise suggest_missing(error, lambda: [n.name for n in nodes])
+    return found

@@ -290,6 +290,16 @@ class KubeCluster:
         template = {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}
         return self._patch_deployment(namespace, name, {"spec": template}, cause=cause, dry_run=dry_run)
 
+    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
+        return self._patch_deployment(namespace, name, {"spec": {"paused": paused}}, cause=cause, dry_run=dry_run)
+
+    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
+        query = [("fieldManager", FIELD_MANAGER)] + ([("dryRun", "All")] if dry_run else [])
+        call = _Call("patch", "nodes", "node", None, node)
+        patch = {"spec": {"unschedulable": unschedulable}}
+        data = self._request(_path("", "nodes", None, node), query, call, method="PATCH", patch=patch)
+        return node_from(json.loads(data))
+
     def rollback_deployment(
         self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
     ) -> Rollback:

@@ -71,3 +71,11 @@ class Cluster(Protocol):
         """Restore the pod template of `to_revision` (default: the one before the current), as
         `kubectl rollout undo` does; `skipped` when the Deployment already runs it."""
         ...
+
+    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
+        """`kubectl rollout pause/resume`: set spec.paused."""
+        ...
+
+    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
+        """`kubectl cordon/uncordon`: set the node's spec.unschedulable."""
+        ...

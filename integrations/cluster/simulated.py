@@ -218,6 +218,11 @@ class SimulatedCluster:
         template_hash = _suffix(json.dumps(template, sort_keys=True), 10)
         rs_name = f"{meta['name']}-{template_hash}"
         owned = self._owned_replica_sets(meta["namespace"], meta["name"])
+        if spec.get("paused") and owned:
+            # Paused: a new template waits; scaling still applies to the current ReplicaSet.
+            current = max(owned, key=lambda rs: int(rs["metadata"]["annotations"][REVISION]))
+            self._resize(current, spec.get("replicas", 1), at)
+            return current
         newest = max((int(rs["metadata"]["annotations"][REVISION]) for rs in owned), default=0)
         for rs in owned:
             if rs["metadata"]["name"] != rs_name:
@@ -402,6 +407,19 @@ class SimulatedCluster:
             template_meta.setdefault("annotations", {})[RESTARTED_AT] = at
 
         return self._change(namespace, name, restart, cause=cause, dry_run=dry_run)
+
+    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
+        def pause(deployment: Json) -> None:
+            deployment["spec"]["paused"] = paused
+
+        return self._change(namespace, name, pause, cause=cause, dry_run=dry_run)
+
+    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
+        changed = copy.deepcopy(self._get("nodes", "node", "", node))
+        changed.setdefault("spec", {})["unschedulable"] = unschedulable
+        if not dry_run:
+            self._put("nodes", changed)
+        return node_from(changed)
 
     def rollback_deployment(
         self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
