@@ -68,6 +68,18 @@ class Uncordon(NodeChange):
         return False
 
 
+class DeletePod(InNamespace):
+    """Delete one pod so its controller starts a fresh one (kubectl delete pod)."""
+
+    pod: DnsSubdomain
+    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    confirmed: bool = False
+
+    @property
+    def destructive(self) -> bool:
+        return True
+
+
 class Rollback(Change):
     to_revision: int | None = Field(default=None, ge=1)
 
@@ -156,5 +168,15 @@ SPECS = (
         summary="Let new pods be scheduled on a node again",
         params=(Param("node", "NODE", "the node", required=True), CLUSTER, REASON),
         examples=("uncordon node-2",),
+    ),
+    CommandSpec(
+        words=("delete", "pod"),
+        aliases=(("delete", "po"), ("delete", "pods")),
+        model=DeletePod,
+        family="deploy",
+        access="write",
+        summary="Delete one pod so its controller starts a fresh one (asks you to confirm)",
+        params=(Param("pod", "POD", "the pod", required=True), NAMESPACE, CLUSTER, REASON),
+        examples=("delete pod checkout-7d9f8b6c5d-x2x9q -n shop",),
     ),
 )

@@ -370,3 +370,33 @@ def test_real_pause_resume_and_cordon(control_plane: ControlPlane, real: tuple[C
     finally:
         c.say(f"uncordon {node}")  # other tests schedule pods on it
     assert not request(api, "GET", f"/api/v1/nodes/{node}")["spec"].get("unschedulable")
+
+
+def test_delete_pod_asks_first_and_the_replicaset_replaces_it(demo: Chat) -> None:
+    demo.say("get pods -l app=checkout")
+    (pod,) = [r[0] for r in rows(demo)]
+    text = demo.say(f"delete pod {pod}")
+    assert f"Delete pod `{pod}`?" in text and "its ReplicaSet starts a replacement" in text
+    assert "Deleted pod" in demo.say("yes")
+    demo.say("get pods -l app=checkout")
+    (replacement,) = [r[0] for r in rows(demo)]
+    assert replacement != pod and replacement.startswith("checkout-")
+    assert "Similar names" in demo.say(f"delete pod {pod}")
+
+
+def test_real_delete_pod(control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]) -> None:
+    c, cluster, _ = real
+    api = control_plane.admin_api_client()
+    namespace = cluster.default_namespace
+    before = {p.name for p in cluster.list_pods(namespace, "app=web")}
+    victim = sorted(before)[0]
+    c.say(f"delete pod {victim}")
+    assert victim in {p.name for p in cluster.list_pods(namespace, "app=web")}  # not before `yes`
+    assert "Deleted pod" in c.say("yes")
+
+    def replaced() -> bool:
+        pods = request(api, "GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": "app=web"})["items"]
+        names = {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")}
+        return victim not in names and len(names) == 2
+
+    wait_for(replaced, "a replacement pod")

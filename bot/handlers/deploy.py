@@ -12,8 +12,8 @@ from typing import Any
 
 from bot.handlers.context import Context
 from bot.handlers.format import where
-from bot.handlers.lookup import get_deployment, get_node
-from commands.deploy import Change, Cordon, Pause, Restart, Resume, Rollback, Scale, Uncordon
+from bot.handlers.lookup import get_deployment, get_node, get_pod
+from commands.deploy import Change, Cordon, DeletePod, Pause, Restart, Resume, Rollback, Scale, Uncordon
 from commands.errors import Invalid
 from commands.registry import Action
 from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
@@ -164,7 +164,25 @@ def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
     )
 
 
+def delete_pod(action: DeletePod, ctx: Context) -> Reply:
+    cluster = ctx.cluster(action.cluster)
+    namespace = action.namespace or cluster.default_namespace
+    pod = get_pod(cluster, namespace, action.pod)
+    cluster.delete_pod(namespace, action.pod, dry_run=True)
+    fate = "its ReplicaSet starts a replacement" if pod.owner else "it has no controller: it will not come back"
+    if not action.confirmed:
+        arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
+        preview = Fields((("Pod", f"{pod.name} ({pod.status}, {pod.restarts} restarts)"), ("Then", fate)))
+        question = f"Delete pod `{action.pod}`?"
+        return _ask_with(arguments, "delete pod", f"delete pod `{action.pod}`", question, preview)
+    cluster.delete_pod(namespace, action.pod, dry_run=False)
+    return Reply(
+        (Heading(f"Deleted pod `{action.pod}` in {where(namespace, cluster.name)}"), Notice("ok", f"Done: {fate}."))
+    )
+
+
 HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {
+    DeletePod: delete_pod,
     Scale: scale,
     Restart: restart,
     Rollback: rollback,

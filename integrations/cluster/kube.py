@@ -300,6 +300,12 @@ class KubeCluster:
         data = self._request(_path("", "nodes", None, node), query, call, method="PATCH", patch=patch)
         return node_from(json.loads(data))
 
+    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
+        query = [("dryRun", "All")] if dry_run else []
+        self._request(
+            _path("", "pods", namespace, name), query, _Call("delete", "pods", "pod", namespace, name), method="DELETE"
+        )
+
     def rollback_deployment(
         self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
     ) -> Rollback:

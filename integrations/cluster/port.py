@@ -79,3 +79,7 @@ class Cluster(Protocol):
     def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
         """`kubectl cordon/uncordon`: set the node's spec.unschedulable."""
         ...
+
+    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
+        """Delete a pod; its ReplicaSet (if any) starts a replacement."""
+        ...

@@ -157,6 +157,7 @@ class SimulatedCluster:
         self.identity = "demo-admin (simulated)"
         self._clock = clock or (lambda: datetime.now(UTC))
         self._objects: dict[str, dict[tuple[str, str], Json]] = {}
+        self._gone: set[str] = set()  # names of deleted pods, never reused
         for namespace in SYSTEM_NAMESPACES:
             self.add_namespace(namespace)
 
@@ -266,7 +267,7 @@ class SimulatedCluster:
         index = 0
         while len(taken) < replicas:
             name = f"{replica_set['metadata']['name']}-{_suffix(replica_set['metadata']['name'] + str(index), 5)}"
-            if name not in taken:
+            if name not in taken and name not in self._gone:  # a replacement gets a name of its own
                 self._create_pod(replica_set, index, at)
                 taken.add(name)
             index += 1
@@ -420,6 +421,17 @@ class SimulatedCluster:
         if not dry_run:
             self._put("nodes", changed)
         return node_from(changed)
+
+    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
+        pod = self._get("pods", "pod", namespace, name)
+        if dry_run:
+            return
+        del self._objects["pods"][(namespace, name)]
+        self._gone.add(name)
+        owner = pod["metadata"].get("ownerReferences") or []
+        replica_set = self._objects.get("replicasets", {}).get((namespace, owner[0]["name"])) if owner else None
+        if replica_set is not None:  # the ReplicaSet controller starts a replacement
+            self._resize(replica_set, replica_set["spec"]["replicas"], self._clock())
 
     def rollback_deployment(
         self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
