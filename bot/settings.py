@@ -44,13 +44,14 @@ class Settings(BaseSettings):
 
     @property
     def pipeline_processes(self) -> int:
-        """Worker processes for the bot's jobs: by default 4 for real clusters, none for the demo.
+        """Worker processes for the bot's jobs: 4 by default with real clusters and Redis.
 
-        The simulated demo cluster lives in memory, so it must stay in a single process.
+        Processes share state only through Redis: with the embedded store (or the in-memory
+        demo cluster) every process would keep its own, so jobs then run in threads instead.
         """
-        if self.work_processes is not None:
-            return 0 if self.demo else self.work_processes
-        return 0 if self.demo else 4
+        if self.demo or self.redis_url is None:
+            return 0
+        return 4 if self.work_processes is None else self.work_processes
 
     @property
     def slack(self) -> bool:

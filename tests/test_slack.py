@@ -71,7 +71,7 @@ def get(bot: SlackBot, path: str) -> tuple[int, str]:
 
 def text_of(call: Call) -> str:
     """Everything a person would read in a recorded message: fallback text and block texts."""
-    return call.args.get("text", "") + "\n" + json.dumps(call.args.get("blocks", []))
+    return call.args.get("text", "") + "\n" + json.dumps(call.args.get("blocks", []), ensure_ascii=False)
 
 
 @pytest.fixture
@@ -529,3 +529,34 @@ def test_a_button_runs_its_command_as_the_person_who_clicked(bot: SlackBot, fake
     assert SlackSender(events_url(bot), SECRET).send(*press).status == 200
     reply = fake.wait_for("response_url", predicate=lambda c: c.token == url.rsplit("/", 1)[1])[0]
     assert "Deployment checkout" in text_of(reply) and "CrashLoopBackOff" in text_of(reply)
+
+
+def test_jobs_use_processes_only_when_state_is_shared() -> None:
+    assert Settings(kubeconfig="/k", redis_url="redis://r:6379/0").pipeline_processes == 4
+    assert Settings(kubeconfig="/k").pipeline_processes == 0  # embedded store: one process
+    assert Settings(redis_url="redis://r:6379/0").pipeline_processes == 0  # demo cluster lives in memory
+    assert Settings(kubeconfig="/k", redis_url="redis://r:6379/0", work_processes=0).pipeline_processes == 0
+
+
+def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"rules:\n  - name: alice-changes\n    effect: allow\n    users: [{workspace.USER_ID}]\n    access: [write]\n"
+    )
+    with running(fake, policy_file=policy) as b:
+        question = command(b, fake, "scale web 0 -n shop")
+        assert "Scale `web` to 0?" in text_of(question)
+        actions = next(block for block in question.args["blocks"] if block["type"] == "actions")
+        yes = next(e for e in actions["elements"] if e["value"] == "yes")
+        assert yes["confirm"]["title"]["text"] == "Change the cluster?"
+        sender = SlackSender(events_url(b), SECRET)
+        # Someone else's click does not confirm Alice's change.
+        other = fake.response_url()
+        sender.send(*signing.block_actions(yes["action_id"], "yes", user_id="U0MALLORY", response_url=other))
+        refused = fake.wait_for("response_url", predicate=lambda c: c.token == other.rsplit("/", 1)[1])[0]
+        assert "Nothing is waiting for your `yes` here." in text_of(refused)
+        mine = fake.response_url()
+        sender.send(*signing.block_actions(yes["action_id"], "yes", response_url=mine))
+        done = fake.wait_for("response_url", predicate=lambda c: c.token == mine.rsplit("/", 1)[1])[0]
+        assert "Scaled `web`" in text_of(done) and "3 → 0" in text_of(done)
+        assert "0/0" in text_of(command(b, fake, "get deploy -n shop"))
