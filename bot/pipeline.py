@@ -16,15 +16,16 @@ from datetime import UTC, datetime
 from bot import logs
 from bot.audit import AuditLog, AuditRecord, Outcome
 from bot.confirmations import Confirmations
+from bot.defaults import Defaults, DefaultsStore
 from bot.handlers import HANDLERS, Context
 from bot.message import Message
 from bot.policy import Policy, Request
 from commands.errors import ParseError, PilothouseError, PolicyDenied
-from commands.meta import Answer
+from commands.meta import Answer, Use
 from commands.parser import Parsed, parse
-from commands.read import OnCluster
+from commands.read import GetResources, InNamespace, OnCluster
 from commands.registry import Registry
-from commands.replies import Notice, Reply, error_reply
+from commands.replies import Fields, Heading, Notice, Reply, error_reply
 from integrations.cluster.clusters import Clusters
 from integrations.store.port import Store
 
@@ -62,6 +63,7 @@ class Pipeline:
         self.clusters = clusters
         self.audit = AuditLog(store)
         self.confirmations = Confirmations(store)
+        self.defaults = DefaultsStore(store)
         self.observers = tuple(observers)  # e.g. metrics: each sees every audit record
         self._clock = clock
 
@@ -100,7 +102,38 @@ class Pipeline:
         parsed = parse(message.text, self.registry)
         if isinstance(parsed.action, Answer):
             return self._answer(message, trace, yes=parsed.action.yes)
-        return self._dispatch(message, parsed, trace)
+        if isinstance(parsed.action, Use):
+            trace.command = parsed.spec.name
+            return self._use(message, parsed.action)
+        return self._dispatch(message, self._with_defaults(message, parsed), trace)
+
+    def _with_defaults(self, message: Message, parsed: Parsed) -> Parsed:
+        """Fill in the person's default cluster and namespace where the command names none."""
+        action = parsed.action
+        if not isinstance(action, OnCluster):
+            return parsed
+        defaults = self.defaults.get(message.user)
+        update: dict[str, str] = {}
+        if action.cluster is None and defaults.cluster is not None:
+            update["cluster"] = defaults.cluster
+        everywhere = isinstance(action, GetResources) and action.all_namespaces
+        if isinstance(action, InNamespace) and action.namespace is None and not everywhere and defaults.namespace:
+            update["namespace"] = defaults.namespace
+        return Parsed(parsed.spec, action.model_copy(update=update)) if update else parsed
+
+    def _use(self, message: Message, action: Use) -> Reply:
+        if action.clear:
+            self.defaults.clear(message.user)
+            return Reply((Notice("ok", "Your defaults are cleared: each cluster's own default applies."),))
+        current = self.defaults.get(message.user)
+        if action.cluster is not None or action.namespace is not None:
+            if action.cluster is not None:
+                self.clusters.get(action.cluster)  # UnknownCluster, listing the known ones
+            current = Defaults(action.cluster or current.cluster, action.namespace or current.namespace)
+            self.defaults.set(message.user, current)
+        cluster = current.cluster or f"{self.clusters.default} (the default)"
+        namespace = current.namespace or "the cluster's default"
+        return Reply((Heading("Your defaults"), Fields((("Cluster", cluster), ("Namespace", namespace)))))
 
     def _dispatch(self, message: Message, parsed: Parsed, trace: _Trace) -> Reply:
         trace.command = parsed.spec.name

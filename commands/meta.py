@@ -7,6 +7,7 @@ from types import MappingProxyType
 from pydantic import Field
 
 from commands.registry import Action, CommandSpec, Param
+from commands.values import DnsLabel
 
 
 class Help(Action):
@@ -19,6 +20,14 @@ class WhoAmI(Action):
 
 class ListClusters(Action):
     pass
+
+
+class Use(Action):
+    """Show or set your defaults: the cluster and namespace used when a command names none."""
+
+    cluster: str | None = Field(default=None, min_length=1)
+    namespace: DnsLabel | None = None
+    clear: bool = False
 
 
 class Answer(Action):
@@ -68,5 +77,18 @@ SPECS = (
         family="meta",
         summary="Cancel the change Pilothouse asked you to confirm",
         examples=("no",),
+    ),
+    CommandSpec(
+        words=("use",),
+        model=Use,
+        family="meta",
+        summary="Show your defaults, or set the cluster and namespace used when a command names none",
+        params=(
+            Param("cluster", "CLUSTER", "your default cluster", ("--cluster",)),
+            Param("namespace", "NAMESPACE", "your default namespace", ("-n", "--namespace")),
+            Param("clear", "", "forget your defaults", ("--clear",), switch=True),
+        ),
+        aliases=(("defaults",),),
+        examples=("use", "use --cluster prod-eu -n shop", "use --clear"),
     ),
 )

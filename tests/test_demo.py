@@ -206,3 +206,21 @@ def test_an_internal_error_gives_a_reference_and_no_traceback(demo: Chat, monkey
     assert text.startswith("✖ Something went wrong inside Pilothouse; nothing was changed.")
     assert "reference: " in text and demo.last.request_id in text
     assert "boom" not in text and "Traceback" not in text
+
+
+def test_use_sets_personal_defaults_for_cluster_and_namespace() -> None:
+    store = MemoryStore()
+    cluster = SimulatedCluster.demo()
+    alice = chat(cluster, policy=Policy.demo("alice", "demo"), store=store)
+    bob = chat(cluster, policy=Policy.demo("alice", "demo"), store=store, user="bob")
+    assert "Cluster:   demo (the default)" in alice.say("use")
+    text = alice.say("use -n payments")
+    assert "Namespace: payments" in text
+    assert alice.say("get pods").startswith("Pods in namespace `payments`")
+    assert alice.say("get pods -n shop").startswith("Pods in namespace `shop`")  # named wins
+    assert alice.say("get pods -A").startswith("Pods in all namespaces")
+    assert bob.say("get pods").startswith("Pods in namespace `shop`")  # defaults are per person
+    assert "No cluster named `prod` is configured." in alice.say("use --cluster prod")
+    assert "Invalid `--namespace`" in alice.say("use -n Bad_NS")
+    assert "cleared" in alice.say("use --clear")
+    assert alice.say("get pods").startswith("Pods in namespace `shop`")
