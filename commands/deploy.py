@@ -31,21 +31,15 @@ class Scale(Change):
 
 
 class Restart(Change):
-    @property
-    def destructive(self) -> bool:
-        return False
+    pass
 
 
 class Pause(Change):
-    @property
-    def destructive(self) -> bool:
-        return False
+    pass
 
 
 class Resume(Change):
-    @property
-    def destructive(self) -> bool:
-        return False
+    pass
 
 
 class NodeChange(OnCluster):
@@ -57,35 +51,23 @@ class NodeChange(OnCluster):
 
 
 class Cordon(NodeChange):
-    @property
-    def destructive(self) -> bool:
-        return True
+    """Always confirmed first: no new pods may go to the node."""
 
 
 class Uncordon(NodeChange):
-    @property
-    def destructive(self) -> bool:
-        return False
+    pass
 
 
 class DeletePod(InNamespace):
-    """Delete one pod so its controller starts a fresh one (kubectl delete pod)."""
+    """Delete one pod so its controller starts a fresh one (kubectl delete pod); always confirmed first."""
 
     pod: DnsSubdomain
     reason: str | None = Field(default=None, min_length=1, max_length=200)
     confirmed: bool = False
 
-    @property
-    def destructive(self) -> bool:
-        return True
-
 
 class Rollback(Change):
     to_revision: int | None = Field(default=None, ge=1)
-
-    @property
-    def destructive(self) -> bool:
-        return False
 
 
 SPECS = (

@@ -17,6 +17,8 @@ from commands.deploy import Change, Cordon, DeletePod, Pause, Restart, Resume, R
 from commands.errors import Invalid
 from commands.registry import Action
 from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
+from integrations.cluster.model import DeploymentInfo
+from integrations.cluster.port import Cluster
 
 
 def change_cause(action: Change, ctx: Context, what: str) -> str:
@@ -44,10 +46,22 @@ def _ask_with(arguments: dict[str, Any], command: str, summary: str, question: s
     )
 
 
-def scale(action: Scale, ctx: Context) -> Reply:
+def _target(action: Change, ctx: Context, *, unless_paused: str | None = None) -> tuple[Cluster, str, DeploymentInfo]:
+    """The cluster, namespace and current state of the Deployment an action changes.
+
+    `unless_paused` names the verb to refuse on a paused Deployment, as kubectl refuses it: a
+    paused Deployment would not roll, and the change would wait unseen.
+    """
     cluster = ctx.cluster(action.cluster)
     namespace = action.namespace or cluster.default_namespace
     before = get_deployment(cluster, namespace, action.name)
+    if unless_paused and before.paused:
+        raise Invalid(f"`{action.name}` is paused: resume it first, then {unless_paused}.", cluster=cluster.name)
+    return cluster, namespace, before
+
+
+def scale(action: Scale, ctx: Context) -> Reply:
+    cluster, namespace, before = _target(action, ctx)
     if before.desired == action.replicas:
         return Reply((Notice("info", f"`{action.name}` already has {action.replicas} replicas; nothing to do."),))
     cause = change_cause(action, ctx, f"scale {action.name} {before.desired}→{action.replicas}")
@@ -67,12 +81,7 @@ def scale(action: Scale, ctx: Context) -> Reply:
 
 
 def restart(action: Restart, ctx: Context) -> Reply:
-    cluster = ctx.cluster(action.cluster)
-    namespace = action.namespace or cluster.default_namespace
-    before = get_deployment(cluster, namespace, action.name)
-    if before.paused:
-        # As kubectl: a paused Deployment would not roll, and the restart would wait unseen.
-        raise Invalid(f"`{action.name}` is paused: resume it first, then restart.", cluster=cluster.name)
+    cluster, namespace, before = _target(action, ctx, unless_paused="restart")
     at = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
     cause = change_cause(action, ctx, f"restart {action.name}")
     cluster.restart_deployment(namespace, action.name, cause=cause, at=at, dry_run=True)
@@ -94,11 +103,7 @@ def restart(action: Restart, ctx: Context) -> Reply:
 
 
 def rollback(action: Rollback, ctx: Context) -> Reply:
-    cluster = ctx.cluster(action.cluster)
-    namespace = action.namespace or cluster.default_namespace
-    before = get_deployment(cluster, namespace, action.name)
-    if before.paused:
-        raise Invalid(f"`{action.name}` is paused: resume it first, then roll back.", cluster=cluster.name)
+    cluster, namespace, before = _target(action, ctx, unless_paused="roll back")
     target = f"revision {action.to_revision}" if action.to_revision else "the previous revision"
     cause = change_cause(action, ctx, f"roll back {action.name} to {target}")
     planned = cluster.rollback_deployment(namespace, action.name, action.to_revision, cause=cause, dry_run=True)
@@ -118,10 +123,8 @@ def rollback(action: Rollback, ctx: Context) -> Reply:
 
 
 def _pause_or_resume(action: Pause | Resume, ctx: Context) -> Reply:
-    cluster = ctx.cluster(action.cluster)
-    namespace = action.namespace or cluster.default_namespace
+    cluster, namespace, before = _target(action, ctx)
     pause = isinstance(action, Pause)
-    before = get_deployment(cluster, namespace, action.name)
     if before.paused == pause:
         state = "already paused" if pause else "not paused"
         return Reply((Notice("info", f"`{action.name}` is {state}; nothing to do."),))
