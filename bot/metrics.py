@@ -36,9 +36,11 @@ class Metrics:
 
     def observe(self, record: AuditRecord) -> None:
         """Called by the pipeline with each message's audit record."""
-        command = record.command or "unparsed"
-        self.commands.labels(command, record.outcome).inc()
-        self.latency.labels(command).observe(record.duration_ms / 1000)
+        self.command(record.command or "unparsed", record.outcome, record.duration_ms / 1000)
+
+    def command(self, command: str, outcome: str, seconds: float) -> None:
+        self.commands.labels(command, outcome).inc()
+        self.latency.labels(command).observe(seconds)
 
     def slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method, error).inc()

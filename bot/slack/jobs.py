@@ -36,6 +36,7 @@ SLOW_AFTER = 2.0  # a reply not ready by then is announced with a "working on it
 
 class MetricsSink(Protocol):
     def observe(self, record: AuditRecord) -> None: ...
+    def command(self, command: str, outcome: str, seconds: float) -> None: ...
     def slack_error(self, method: str, error: str) -> None: ...
     def slack_retry(self, reason: str) -> None: ...
     def duplicate(self, kind: str) -> None: ...
@@ -48,7 +49,11 @@ class Recorder:
     events: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
     def observe(self, record: AuditRecord) -> None:
-        self.events.append(("observe", (record,)))
+        # Plain values, not the record: they cross a process boundary, and small pickles are cheap.
+        self.command(record.command or "unparsed", record.outcome, record.duration_ms / 1000)
+
+    def command(self, command: str, outcome: str, seconds: float) -> None:
+        self.events.append(("command", (command, outcome, seconds)))
 
     def slack_error(self, method: str, error: str) -> None:
         self.events.append(("slack_error", (method, error)))
