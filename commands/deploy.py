@@ -7,7 +7,7 @@ from pydantic import Field
 
 from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
 from commands.registry import CommandSpec, Param
-from commands.values import DnsSubdomain
+from commands.values import DnsLabel, DnsSubdomain, ImageReference
 
 MAX_REPLICAS = 1000  # a typo guard; the [policy] issue brings per-rule maximums
 
@@ -66,11 +66,35 @@ class DeletePod(InNamespace):
     confirmed: bool = False
 
 
+class Deploy(Change):
+    """Set the image of one container; `container` may be left out when there is only one."""
+
+    image: ImageReference
+    container: DnsLabel | None = None
+
+
 class Rollback(Change):
     to_revision: int | None = Field(default=None, ge=1)
 
 
 SPECS = (
+    CommandSpec(
+        words=("deploy",),
+        aliases=(("set", "image"),),
+        model=Deploy,
+        family="deploy",
+        access="write",
+        summary="Set a Deployment's image (asks which container when it has several)",
+        params=(
+            Param("name", "NAME", "the Deployment", required=True),
+            Param("image", "IMAGE", "registry/name:tag or @sha256:digest", required=True),
+            Param("container", "CONTAINER", "which container", ("-c", "--container")),
+            NAMESPACE,
+            CLUSTER,
+            REASON,
+        ),
+        examples=("deploy web nginx:1.26.0 -n shop --reason 'CVE fix'", "deploy api ghcr.io/acme/api:3.5.0 -c api"),
+    ),
     CommandSpec(
         words=("scale",),
         aliases=(("scale", "deployment"), ("scale", "deploy")),

@@ -137,6 +137,25 @@ def _check_value(value: str) -> str:
     return value
 
 
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*(?::[\w][\w.-]{{0,127}})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}})?$"
+)
+
+
+def image_reference(value: str) -> str:
+    """A container image reference: [registry[:port]/]name[:tag][@digest], as the runtime parses it."""
+    if len(value) > 512 or not _IMAGE.match(value):
+        raise ValueError(
+            f"`{value}` is not an image reference: use [registry[:port]/]name[:tag][@sha256:digest], "
+            "lowercase name, e.g. `nginx:1.26.0` or `ghcr.io/acme/web@sha256:…`"
+        )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(dns_label)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
 LabelSelector = Annotated[str, AfterValidator(label_selector)]
+ImageReference = Annotated[str, AfterValidator(image_reference)]

@@ -400,3 +400,69 @@ def test_real_delete_pod(control_plane: ControlPlane, real: tuple[Chat, KubeClus
         return victim not in names and len(names) == 2
 
     wait_for(replaced, "a replacement pod")
+
+
+# --- deploy (set image) ---------------------------------------------------------------------------
+
+
+def test_deploy_sets_the_image_and_records_it(demo: Chat) -> None:
+    text = demo.say("deploy web nginx:1.26.0 --reason 'CVE fix'")
+    assert "nginx: nginx:1.25.3 → nginx:1.26.0" in text and "Revision:     2 → 3" in text
+    demo.say("history web")
+    assert rows(demo)[-1][:2] == ("3 (current)", "nginx:1.26.0")
+    assert "nothing to do" in demo.say("deploy web nginx:1.26.0")
+    assert "`rollback web` undoes it" in text
+    assert "nginx:1.25.3" in demo.say("rollback web")
+
+
+def test_deploy_asks_which_container_when_there_are_several(demo: Chat) -> None:
+    from commands.replies import Actions
+
+    text = demo.say("deploy api ghcr.io/acme/payments-api:3.5.0 -n payments")
+    assert "`api` has 2 containers: which one gets" in text
+    (actions,) = [b for b in demo.last.blocks if isinstance(b, Actions)]
+    commands = [b.command for b in actions.buttons]
+    assert commands == [
+        "deploy api ghcr.io/acme/payments-api:3.5.0 -c api -n payments",
+        "deploy api ghcr.io/acme/payments-api:3.5.0 -c envoy -n payments",
+    ]
+    assert all(b.changes_cluster for b in actions.buttons)
+    demo.say(commands[0])
+    demo.say("get deploy -n payments")
+    assert ("api", "ghcr.io/acme/payments-api:3.5.0, envoyproxy/envoy:v1.29.1") in [(r[0], r[5]) for r in rows(demo)]
+
+
+@pytest.mark.parametrize(
+    "image", ["Nginx:1", "nginx:", "nginx::1", "http://registry/x", "web@sha256:123", "a b", "x" * 600]
+)
+def test_bad_image_references_are_refused_before_any_call(demo: Chat, image: str) -> None:
+    assert "is not an image reference" in demo.say(f"deploy web '{image}'")
+
+
+def test_real_deploy_keeps_the_sidecar_and_shows_a_broken_image(control_plane: ControlPlane, namespace: str) -> None:
+    api = control_plane.admin_api_client()
+    two = deployment(namespace, "api", replicas=1)
+    two["spec"]["template"]["spec"]["containers"].append({"name": "envoy", "image": "envoyproxy/envoy:v1.29.1"})
+    apply_objects(api, [two])
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/api"
+    wait_for(lambda: request(api, "GET", path).get("status", {}).get("availableReplicas") == 1, "api available")
+    clusters, _ = clusters_from_kubeconfig(str(control_plane.admin_kubeconfig), timeout=10)
+    c = chat(clusters[0], policy=WRITERS)
+    assert "which one gets" in c.say(f"deploy api nginx:broken -n {namespace}")
+    assert "Rollout started" in c.say(f"deploy api nginx:broken -c c -n {namespace}")
+    containers = request(api, "GET", path)["spec"]["template"]["spec"]["containers"]
+    assert [(x["name"], x["image"]) for x in containers] == [
+        ("c", "nginx:broken"),
+        ("envoy", "envoyproxy/envoy:v1.29.1"),
+    ]
+
+    def pulling_fails() -> bool:
+        pods = request(api, "GET", f"/api/v1/namespaces/{namespace}/pods")["items"]
+        return any(
+            (s.get("state", {}).get("waiting") or {}).get("reason") == "ImagePullBackOff"
+            for p in pods
+            for s in p.get("status", {}).get("containerStatuses") or []
+        )
+
+    wait_for(pulling_fails, "ImagePullBackOff")
+    assert "ImagePullBackOff" in c.say(f"status -n {namespace}")

@@ -13,7 +13,7 @@ from typing import Any
 from bot.handlers.context import Context
 from bot.handlers.format import where
 from bot.handlers.lookup import get_deployment, get_node, get_pod
-from commands.deploy import Change, Cordon, DeletePod, Pause, Restart, Resume, Rollback, Scale, Uncordon
+from commands.deploy import Change, Cordon, DeletePod, Deploy, Pause, Restart, Resume, Rollback, Scale, Uncordon
 from commands.errors import Invalid
 from commands.registry import Action
 from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
@@ -76,6 +76,48 @@ def scale(action: Scale, ctx: Context) -> Reply:
             Heading(f"Scaled `{action.name}` in {where(namespace, cluster.name)}"),
             Fields((("Replicas", f"{before.desired} → {after.desired}"), ("Change-cause", cause))),
             Notice("ok", f"Done: {after.ready}/{after.desired} ready so far. `status -n {namespace}` follows it."),
+        )
+    )
+
+
+def deploy(action: Deploy, ctx: Context) -> Reply:
+    cluster, namespace, before = _target(action, ctx)
+    containers = dict(before.images)
+    if action.container is None and len(containers) > 1:
+        # Which one? Each answer is a button (and a command to type).
+        on = f" -n {namespace}" + (f" --cluster {action.cluster}" if action.cluster else "")
+        buttons = tuple(
+            Button(f"{name} ({image})", f"deploy {action.name} {action.image} -c {name}{on}", changes_cluster=True)
+            for name, image in containers.items()
+        )
+        question = f"`{action.name}` has {len(containers)} containers: which one gets `{action.image}`?"
+        return Reply((Heading(question), Actions(buttons)))
+    container = action.container or next(iter(containers))
+    if container not in containers:
+        raise Invalid(
+            f"`{action.name}` has no container `{container}`; it has: {', '.join(containers)}.", cluster=cluster.name
+        )
+    if containers[container] == action.image:
+        return Reply((Notice("info", f"`{action.name}` already runs `{action.image}`; nothing to do."),))
+    change = f"{containers[container]} → {action.image}"
+    cause = change_cause(action, ctx, f"deploy {action.name} {action.image}")
+    cluster.set_image(namespace, action.name, container, action.image, cause=cause, dry_run=True)
+    after = cluster.set_image(namespace, action.name, container, action.image, cause=cause, dry_run=False)
+    return Reply(
+        (
+            Heading(f"Deploying `{action.image}` to `{action.name}` in {where(namespace, cluster.name)}"),
+            Fields(
+                (
+                    ("Container", f"{container}: {change}"),
+                    ("Revision", f"{before.revision} → {before.revision + 1}" if before.revision else "a new one"),
+                    ("Change-cause", cause),
+                )
+            ),
+            Notice(
+                "ok",
+                f"Rollout started ({after.desired} pods). `status -n {namespace}` follows it; "
+                f"`rollback {action.name}` undoes it.",
+            ),
         )
     )
 
@@ -185,6 +227,7 @@ def delete_pod(action: DeletePod, ctx: Context) -> Reply:
 
 
 HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {
+    Deploy: deploy,
     DeletePod: delete_pod,
     Scale: scale,
     Restart: restart,

@@ -141,6 +141,7 @@ class KubeCluster:
         *,
         method: str = "GET",
         patch: Json | None = None,
+        strategic: bool = False,
     ) -> bytes:
         import urllib3
         from kubernetes.client.exceptions import ApiException
@@ -148,7 +149,8 @@ class KubeCluster:
         api = self._api()
         headers = {"Accept": accept}
         if patch is not None:
-            headers["Content-Type"] = "application/merge-patch+json"
+            kind = "strategic-merge-patch" if strategic else "merge-patch"
+            headers["Content-Type"] = f"application/{kind}+json"
         try:
             method, url, headers, body, post = api.param_serialize(
                 method, path, query_params=query, header_params=headers, body=patch, auth_settings=["BearerToken"]
@@ -290,6 +292,13 @@ class KubeCluster:
         template = {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}
         return self._patch_deployment(namespace, name, {"spec": template}, cause=cause, dry_run=dry_run)
 
+    def set_image(
+        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        # A strategic merge patch merges containers by name: the sidecars are left untouched.
+        change = {"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}}
+        return self._patch_deployment(namespace, name, change, cause=cause, dry_run=dry_run, strategic=True)
+
     def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
         return self._patch_deployment(namespace, name, {"spec": {"paused": paused}}, cause=cause, dry_run=dry_run)
 
@@ -329,7 +338,14 @@ class KubeCluster:
         return planned[-1]
 
     def _patch_deployment(
-        self, namespace: str, name: str, change: Json | Callable[[Json], Json | None], *, cause: str, dry_run: bool
+        self,
+        namespace: str,
+        name: str,
+        change: Json | Callable[[Json], Json | None],
+        *,
+        cause: str,
+        dry_run: bool,
+        strategic: bool = False,
     ) -> DeploymentInfo:
         """A merge patch guarded by the resourceVersion it was based on.
 
@@ -358,7 +374,9 @@ class KubeCluster:
                 return deployment_from(current)
             meta = {"resourceVersion": current["metadata"]["resourceVersion"], "annotations": {CHANGE_CAUSE: cause}}
             try:
-                data = self._request(path, query, write, method="PATCH", patch={"metadata": meta, **body})
+                data = self._request(
+                    path, query, write, method="PATCH", patch={"metadata": meta, **body}, strategic=strategic
+                )
             except Conflict:
                 continue
             return deployment_from(json.loads(data))

@@ -83,3 +83,9 @@ class Cluster(Protocol):
     def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
         """Delete a pod; its ReplicaSet (if any) starts a replacement."""
         ...
+
+    def set_image(
+        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        """Set one container's image (the others, sidecars included, stay as they are)."""
+        ...

@@ -409,6 +409,16 @@ class SimulatedCluster:
 
         return self._change(namespace, name, restart, cause=cause, dry_run=dry_run)
 
+    def set_image(
+        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
+    ) -> DeploymentInfo:
+        def set_image(deployment: Json) -> None:
+            for c in deployment["spec"]["template"]["spec"]["containers"]:
+                if c["name"] == container:
+                    c["image"] = image
+
+        return self._change(namespace, name, set_image, cause=cause, dry_run=dry_run)
+
     def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
         def pause(deployment: Json) -> None:
             deployment["spec"]["paused"] = paused
