@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -56,6 +56,7 @@ class Pipeline:
         clusters: Clusters,
         store: Store,
         observers: Sequence[Callable[[AuditRecord], None]] = (),
+        channel_clusters: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.registry = registry
@@ -64,6 +65,10 @@ class Pipeline:
         self.audit = AuditLog(store)
         self.confirmations = Confirmations(store)
         self.defaults = DefaultsStore(store)
+        # A channel's own cluster (e.g. #shop-prod → prod-eu); a person's `use` and --cluster win.
+        self.channel_clusters = dict(channel_clusters or {})
+        for cluster in self.channel_clusters.values():
+            clusters.get(cluster)  # UnknownCluster at start-up, not on the first message
         self.observers = tuple(observers)  # e.g. metrics: each sees every audit record
         self._clock = clock
 
@@ -114,8 +119,10 @@ class Pipeline:
             return parsed
         defaults = self.defaults.get(message.user)
         update: dict[str, str] = {}
-        if action.cluster is None and defaults.cluster is not None:
-            update["cluster"] = defaults.cluster
+        if action.cluster is None:
+            cluster = defaults.cluster or self.channel_clusters.get(message.channel)
+            if cluster is not None:
+                update["cluster"] = cluster
         everywhere = isinstance(action, GetResources) and action.all_namespaces
         if isinstance(action, InNamespace) and action.namespace is None and not everywhere and defaults.namespace:
             update["namespace"] = defaults.namespace
@@ -131,7 +138,9 @@ class Pipeline:
                 self.clusters.get(action.cluster)  # UnknownCluster, listing the known ones
             current = Defaults(action.cluster or current.cluster, action.namespace or current.namespace)
             self.defaults.set(message.user, current)
-        cluster = current.cluster or f"{self.clusters.default} (the default)"
+        here = self.channel_clusters.get(message.channel)
+        fallback = f"{here} (this channel's)" if here else f"{self.clusters.default} (the default)"
+        cluster = current.cluster or fallback
         namespace = current.namespace or "the cluster's default"
         return Reply((Heading("Your defaults"), Fields((("Cluster", cluster), ("Namespace", namespace)))))
 

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     in_cluster_name: str = Field(default="in-cluster", min_length=1)
     in_cluster_namespace: str = Field(default="default", min_length=1)
     default_cluster: str | None = Field(default=None, description="default: the current context")
+    channel_clusters: str = Field(default="", description="per-channel default clusters: 'C0123=prod-eu,C0456=staging'")
     redis_url: SecretStr | None = Field(default=None, description="redis://[:password@]host:port/db")
     policy_file: Path | None = Field(default=None, description="YAML policy rules")
     request_timeout: float = Field(default=10.0, gt=0, le=300)
@@ -52,6 +53,17 @@ class Settings(BaseSettings):
         if self.demo or self.redis_url is None:
             return 0
         return 4 if self.work_processes is None else self.work_processes
+
+    @property
+    def channel_cluster_map(self) -> dict[str, str]:
+        pairs = [p.strip() for p in self.channel_clusters.split(",") if p.strip()]
+        mapping = {}
+        for pair in pairs:
+            channel, sep, cluster = pair.partition("=")
+            if not sep or not channel.strip() or not cluster.strip():
+                raise ValueError(f"PILOTHOUSE_CHANNEL_CLUSTERS: `{pair}` is not CHANNEL=CLUSTER")
+            mapping[channel.strip()] = cluster.strip()
+        return mapping
 
     @property
     def slack(self) -> bool:

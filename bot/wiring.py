@@ -10,6 +10,7 @@ from bot.pipeline import Pipeline
 from bot.policy import Policy
 from bot.settings import Settings
 from commands import default_registry
+from commands.errors import ConfigError
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.port import Cluster
 from integrations.store.port import Store
@@ -71,6 +72,13 @@ def build_policy(settings: Settings, *, user: str) -> Policy:
     return Policy([])
 
 
+def channel_clusters(settings: Settings) -> dict[str, str]:
+    try:
+        return settings.channel_cluster_map
+    except ValueError as e:
+        raise ConfigError(str(e), hint="Example: PILOTHOUSE_CHANNEL_CLUSTERS=C0123=prod-eu,C0456=staging") from None
+
+
 def build(settings: Settings, *, user: str) -> App:
     clusters = build_clusters(settings)
     store = build_store(settings)
@@ -81,5 +89,6 @@ def build(settings: Settings, *, user: str) -> App:
         clusters=clusters,
         store=store,
         observers=[metrics.observe],
+        channel_clusters=channel_clusters(settings),
     )
     return App(settings, clusters, store, pipeline, metrics)

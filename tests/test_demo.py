@@ -224,3 +224,35 @@ def test_use_sets_personal_defaults_for_cluster_and_namespace() -> None:
     assert "Invalid `--namespace`" in alice.say("use -n Bad_NS")
     assert "cleared" in alice.say("use --clear")
     assert alice.say("get pods").startswith("Pods in namespace `shop`")
+
+
+def test_a_channel_can_have_its_own_cluster() -> None:
+    from bot.pipeline import Pipeline
+    from commands import default_registry
+    from commands.errors import UnknownCluster
+    from integrations.cluster.clusters import Clusters
+    from tests.chat import Chat
+
+    clusters = Clusters([SimulatedCluster.demo("demo"), SimulatedCluster.demo("prod")], "demo")
+    pipeline = Pipeline(
+        registry=default_registry(),
+        policy=Policy([]),
+        clusters=clusters,
+        store=MemoryStore(),
+        channel_clusters={"C-PROD": "prod"},
+    )
+    in_prod, elsewhere = Chat(pipeline, channel="C-PROD"), Chat(pipeline, channel="C-DEV")
+    assert in_prod.say("get nodes").startswith("Nodes on `prod`")
+    assert elsewhere.say("get nodes").startswith("Nodes on `demo`")
+    assert in_prod.say("get nodes --cluster demo").startswith("Nodes on `demo`")  # named wins
+    assert "prod (this channel's)" in in_prod.say("use")
+    in_prod.say("use --cluster demo")  # a person's default wins over the channel's
+    assert in_prod.say("get nodes").startswith("Nodes on `demo`")
+    with pytest.raises(UnknownCluster):
+        Pipeline(
+            registry=default_registry(),
+            policy=Policy([]),
+            clusters=clusters,
+            store=MemoryStore(),
+            channel_clusters={"C-X": "staging"},
+        )

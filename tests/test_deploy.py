@@ -278,12 +278,16 @@ def test_contract_scale_and_restart_match_the_real_cluster(
 
     wait_for(settled, "restart rolled out")
     for text in ("history web", "get deploy"):
-        sim_chat.say(text)
-        real_chat.say(text)
         columns = (0, 1, 3) if text == "history web" else (0, 1, 2, 3)
-        assert [tuple(r[i] for i in columns) for r in rows(sim_chat)] == [
-            tuple(r[i] for i in columns) for r in rows(real_chat)
-        ]
+        sim_chat.say(text)
+        expected = [tuple(r[i] for i in columns) for r in rows(sim_chat)]
+
+        def converged(text: str = text, columns: tuple[int, ...] = columns, expected: object = expected) -> bool:
+            # The simulator is instant; the real controllers converge to the same state.
+            real_chat.say(text)
+            return [tuple(r[i] for i in columns) for r in rows(real_chat)] == expected
+
+        wait_for(converged, f"`{text}` to match the simulator: {expected}", timeout=30)
 
 
 # --- rollback -------------------------------------------------------------------------------------

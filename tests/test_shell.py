@@ -97,3 +97,11 @@ def test_interactive_terminal_session(tmp_path: Path) -> None:
     assert shell.exitstatus == 0
     # The line is remembered for the next session (readline history).
     assert "get deploy -n payments" in (tmp_path / ".pilothouse_history").read_text()
+
+
+def test_bad_channel_clusters_setting_is_refused_at_start() -> None:
+    result = run("help\n", PILOTHOUSE_CHANNEL_CLUSTERS="C0123")
+    assert result.returncode == 2
+    assert "`C0123` is not CHANNEL=CLUSTER" in result.stderr
+    result = run("help\n", PILOTHOUSE_CHANNEL_CLUSTERS="C0123=prod")
+    assert result.returncode == 2 and "No cluster named `prod` is configured." in result.stderr

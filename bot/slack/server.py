@@ -45,7 +45,10 @@ class HttpServer:
         # Close the sockets from the server's own loop thread (closing them from here races its
         # select()); the loop ends when nothing is left to watch, then the request threads stop.
         server = self._server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+        except OSError:  # the trigger is closed already: the loop has ended
+            wasyncore.close_all(server._map, ignore_all=True)
         self._thread.join(timeout=5)
         server.task_dispatcher.shutdown()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -358,7 +359,9 @@ class KubeCluster:
         read = _Call("get", "deployments", "deployment", namespace, name)
         write = _Call("patch", "deployments", "deployment", namespace, name)
         base_generation = None
-        for _attempt in range(PATCH_ATTEMPTS):
+        for attempt in range(PATCH_ATTEMPTS):
+            if attempt:
+                time.sleep(0.05 * 2**attempt)  # let the controller's status updates settle
             current = self._get_json(path, [], read)
             generation = current["metadata"].get("generation")
             if base_generation is not None and generation != base_generation:
