@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
-from commands.registry import CommandSpec, Param
+from commands.registry import Action, CommandSpec, Param
 from commands.values import DnsLabel, DnsSubdomain, ImageReference
 
 MAX_REPLICAS = 1000  # a typo guard; the [policy] issue brings per-rule maximums
@@ -77,112 +77,113 @@ class Rollback(Change):
     to_revision: int | None = Field(default=None, ge=1)
 
 
-SPECS = (
-    CommandSpec(
-        words=("deploy",),
-        aliases=(("set", "image"),),
-        model=Deploy,
+DEPLOYMENT = Param("name", "NAME", "the Deployment", required=True)
+
+
+def _write(
+    words: tuple[str, ...],
+    model: type[Action],
+    summary: str,
+    target: Param,
+    *examples: str,
+    aliases: tuple[tuple[str, ...], ...] = (),
+    extra: tuple[Param, ...] = (),
+    namespaced: bool = True,
+) -> CommandSpec:
+    """A command that changes the cluster: its target and arguments, then -n, --cluster, --reason."""
+    scope = (NAMESPACE, CLUSTER) if namespaced else (CLUSTER,)
+    return CommandSpec(
+        words=words,
+        aliases=aliases,
+        model=model,
         family="deploy",
         access="write",
-        summary="Set a Deployment's image (asks which container when it has several)",
-        params=(
-            Param("name", "NAME", "the Deployment", required=True),
+        summary=summary,
+        params=(target, *extra, *scope, REASON),
+        examples=examples,
+    )
+
+
+SPECS = (
+    _write(
+        ("deploy",),
+        Deploy,
+        "Set a Deployment's image (asks which container when it has several)",
+        DEPLOYMENT,
+        "deploy web nginx:1.26.0 -n shop --reason 'CVE fix'",
+        "deploy api ghcr.io/acme/api:3.5.0 -c api",
+        aliases=(("set", "image"),),
+        extra=(
             Param("image", "IMAGE", "registry/name:tag or @sha256:digest", required=True),
             Param("container", "CONTAINER", "which container", ("-c", "--container")),
-            NAMESPACE,
-            CLUSTER,
-            REASON,
         ),
-        examples=("deploy web nginx:1.26.0 -n shop --reason 'CVE fix'", "deploy api ghcr.io/acme/api:3.5.0 -c api"),
     ),
-    CommandSpec(
-        words=("scale",),
+    _write(
+        ("scale",),
+        Scale,
+        "Set a Deployment's replicas (scaling to 0 asks you to confirm)",
+        DEPLOYMENT,
+        "scale web 5 -n shop",
+        "scale web 0 -n shop --reason 'maintenance'",
         aliases=(("scale", "deployment"), ("scale", "deploy")),
-        model=Scale,
-        family="deploy",
-        access="write",
-        summary="Set a Deployment's replicas (scaling to 0 asks you to confirm)",
-        params=(
-            Param("name", "NAME", "the Deployment", required=True),
-            Param("replicas", "REPLICAS", f"how many pods, 0 to {MAX_REPLICAS}", required=True),
-            NAMESPACE,
-            CLUSTER,
-            REASON,
-        ),
-        examples=("scale web 5 -n shop", "scale web 0 -n shop --reason 'maintenance'"),
+        extra=(Param("replicas", "REPLICAS", f"how many pods, 0 to {MAX_REPLICAS}", required=True),),
     ),
-    CommandSpec(
-        words=("restart",),
+    _write(
+        ("restart",),
+        Restart,
+        "Replace a Deployment's pods with a rolling restart (like kubectl rollout restart)",
+        DEPLOYMENT,
+        "restart web -n shop --reason 'pick up the new config'",
         aliases=(("rollout", "restart"), ("restart", "deployment"), ("restart", "deploy")),
-        model=Restart,
-        family="deploy",
-        access="write",
-        summary="Replace a Deployment's pods with a rolling restart (like kubectl rollout restart)",
-        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
-        examples=("restart web -n shop --reason 'pick up the new config'",),
     ),
-    CommandSpec(
-        words=("rollback",),
+    _write(
+        ("rollback",),
+        Rollback,
+        "Go back to the previous revision, or to --to-revision N (like kubectl rollout undo)",
+        DEPLOYMENT,
+        "rollback web -n shop",
+        "rollback web --to-revision 1 --reason 'bad release'",
         aliases=(("rollout", "undo"), ("undo",)),
-        model=Rollback,
-        family="deploy",
-        access="write",
-        summary="Go back to the previous revision, or to --to-revision N (like kubectl rollout undo)",
-        params=(
-            Param("name", "NAME", "the Deployment", required=True),
-            Param("to_revision", "N", "the revision to restore (see `history`)", ("--to-revision",)),
-            NAMESPACE,
-            CLUSTER,
-            REASON,
-        ),
-        examples=("rollback web -n shop", "rollback web --to-revision 1 --reason 'bad release'"),
+        extra=(Param("to_revision", "N", "the revision to restore (see `history`)", ("--to-revision",)),),
     ),
-    CommandSpec(
-        words=("pause",),
+    _write(
+        ("pause",),
+        Pause,
+        "Pause a Deployment's rollouts: template changes wait until `resume`",
+        DEPLOYMENT,
+        "pause web -n shop",
         aliases=(("rollout", "pause"),),
-        model=Pause,
-        family="deploy",
-        access="write",
-        summary="Pause a Deployment's rollouts: template changes wait until `resume`",
-        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
-        examples=("pause web -n shop",),
     ),
-    CommandSpec(
-        words=("resume",),
+    _write(
+        ("resume",),
+        Resume,
+        "Resume a paused Deployment's rollouts",
+        DEPLOYMENT,
+        "resume web -n shop",
         aliases=(("rollout", "resume"),),
-        model=Resume,
-        family="deploy",
-        access="write",
-        summary="Resume a paused Deployment's rollouts",
-        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER, REASON),
-        examples=("resume web -n shop",),
     ),
-    CommandSpec(
-        words=("cordon",),
-        model=Cordon,
-        family="deploy",
-        access="write",
-        summary="Mark a node unschedulable: no new pods go there (asks you to confirm)",
-        params=(Param("node", "NODE", "the node", required=True), CLUSTER, REASON),
-        examples=("cordon node-2 --reason 'disk errors'",),
+    _write(
+        ("cordon",),
+        Cordon,
+        "Mark a node unschedulable: no new pods go there (asks you to confirm)",
+        Param("node", "NODE", "the node", required=True),
+        "cordon node-2 --reason 'disk errors'",
+        namespaced=False,
     ),
-    CommandSpec(
-        words=("uncordon",),
-        model=Uncordon,
-        family="deploy",
-        access="write",
-        summary="Let new pods be scheduled on a node again",
-        params=(Param("node", "NODE", "the node", required=True), CLUSTER, REASON),
-        examples=("uncordon node-2",),
+    _write(
+        ("uncordon",),
+        Uncordon,
+        "Let new pods be scheduled on a node again",
+        Param("node", "NODE", "the node", required=True),
+        "uncordon node-2",
+        namespaced=False,
     ),
-    CommandSpec(
-        words=("delete", "pod"),
+    _write(
+        ("delete", "pod"),
+        DeletePod,
+        "Delete one pod so its controller starts a fresh one (asks you to confirm)",
+        Param("pod", "POD", "the pod", required=True),
+        "delete pod checkout-7d9f8b6c5d-x2x9q -n shop",
         aliases=(("delete", "po"), ("delete", "pods")),
-        model=DeletePod,
-        family="deploy",
-        access="write",
-        summary="Delete one pod so its controller starts a fresh one (asks you to confirm)",
-        params=(Param("pod", "POD", "the pod", required=True), NAMESPACE, CLUSTER, REASON),
-        examples=("delete pod checkout-7d9f8b6c5d-x2x9q -n shop",),
     ),
 )

@@ -24,6 +24,7 @@ from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
 from tests.demo_seed import wait_for
+from tests.manifests import deployment
 
 WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice",), access=("write",))])
 
@@ -120,22 +121,6 @@ def test_bad_input(demo: Chat) -> None:
 
 
 # --- the real control plane -----------------------------------------------------------------------
-
-
-def deployment(namespace: str, name: str, replicas: int = 2) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
-            },
-        },
-    }
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from tests.chat import chat
 from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
+from tests.demo_seed import wait_for
+from tests.manifests import deployment
 
 pytestmark = pytest.mark.cluster
 
@@ -81,25 +83,7 @@ def silent_server() -> Iterator[int]:
 
 def make_pods(control_plane: ControlPlane, namespace: str, count: int, app: str = "paged") -> None:
     api = control_plane.admin_api_client()
-    apply_objects(
-        api,
-        [
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": app, "namespace": namespace},
-                "spec": {
-                    "replicas": count,
-                    "selector": {"matchLabels": {"app": app}},
-                    "template": {
-                        "metadata": {"labels": {"app": app}},
-                        "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
-                    },
-                },
-            }
-        ],
-    )
-    from tests.demo_seed import wait_for
+    apply_objects(api, [deployment(namespace, app, replicas=count)])
 
     def running() -> bool:
         pods = request(api, "GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": f"app={app}"})[
