@@ -7,10 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """Who said what, where. `user` and `channel` are stable IDs; the names are for display only."""
+    """Who said what, where. `user` and `channel` are stable IDs; the names are for display only.
+
+    `thread` is the Slack thread the message belongs to (its root's timestamp), if any.
+    """
 
     user: str
     channel: str
     text: str
     user_name: str | None = None
     channel_name: str | None = None
+    thread: str | None = None

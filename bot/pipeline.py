@@ -10,28 +10,39 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot import logs
 from bot.audit import AuditLog, AuditRecord, Outcome
 from bot.confirmations import Confirmations
+from bot.conversation import QUESTION_SECONDS, Conversation, Conversations, Question, Topic
 from bot.defaults import Defaults, DefaultsStore
-from bot.handlers import HANDLERS, Context
+from bot.handlers import HANDLERS, Context, rollout_view
 from bot.message import Message
 from bot.policy import Policy, Request
-from commands.errors import ParseError, PilothouseError, PolicyDenied
+from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied, UnknownCommand
 from commands.meta import Answer, Use
 from commands.parser import Parsed, parse
 from commands.read import GetResources, InNamespace, OnCluster
 from commands.registry import Registry
-from commands.replies import Fields, Heading, Notice, Reply, error_reply
+from commands.replies import Fields, Heading, Notice, Paragraph, Reply, error_reply
 from integrations.cluster.clusters import Clusters
+from integrations.cluster.progress import RolloutState
+from integrations.cluster.tracking import RolloutTracker
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Message", "Pipeline"]
+__all__ = ["Message", "Pipeline", "Progress"]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a followed rollout stands, and the whole message that shows it."""
+
+    state: RolloutState
+    reply: Reply
 
 
 @dataclass(slots=True)
@@ -45,6 +56,7 @@ class _Trace:
     cluster: str | None = None
     namespace: str | None = None
     rule: str | None = None
+    asked: bool = False  # the command lacked arguments and a question went back
 
 
 class Pipeline:
@@ -64,6 +76,7 @@ class Pipeline:
         self.clusters = clusters
         self.audit = AuditLog(store)
         self.confirmations = Confirmations(store)
+        self.conversations = Conversations(store)
         self.defaults = DefaultsStore(store)
         # A channel's own cluster (e.g. #shop-prod → prod-eu); a person's `use` and --cluster win.
         self.channel_clusters = dict(channel_clusters or {})
@@ -83,7 +96,7 @@ class Pipeline:
     def _handle(self, message: Message, trace: _Trace) -> Reply:
         try:
             reply = self._run(message, trace)
-            outcome: Outcome = "ok"
+            outcome: Outcome = "invalid" if trace.asked else "ok"
             error = None
         except ParseError as e:
             reply, outcome, error = error_reply(e.message, e.hint), "invalid", type(e).__name__
@@ -101,22 +114,96 @@ class Pipeline:
         self._audit(message, trace, outcome, error)
         # The reference helps find a failure in the logs; a typo needs none.
         reference = trace.request_id if outcome in ("failed", "error") else None
-        return Reply(reply.blocks, ok=reply.ok, request_id=reference)
+        return replace(reply, request_id=reference)
+
+    def follow(self, reply: Reply, show: Callable[[Progress], None] = lambda _: None) -> Progress | None:
+        """Follow the rollout a reply started (if any): `show` each state, return the last."""
+        if reply.follow is None:
+            return None
+        target = reply.follow
+        tracker = RolloutTracker(self.clusters.get(target.cluster), target.namespace, target.name)
+
+        def report(state: RolloutState) -> None:
+            if not state.done:
+                show(Progress(state, rollout_view.tracked(reply, state)))
+
+        final = tracker.follow(report)
+        log.info(
+            "rollout of %s/%s on %s: %s after %.1f s%s",
+            target.namespace,
+            target.name,
+            target.cluster,
+            final.phase,
+            final.elapsed,
+            f" ({final.reason})" if final.reason else "",
+        )
+        return Progress(final, rollout_view.tracked(reply, final))
 
     def _run(self, message: Message, trace: _Trace) -> Reply:
-        parsed = parse(message.text, self.registry)
+        conversation = self.conversations.get(message)
+        try:
+            parsed = self._parse(message, conversation)
+        except MissingArguments as missing:
+            return self._ask(message, conversation, missing, trace)
         if isinstance(parsed.action, Answer):
-            return self._answer(message, trace, yes=parsed.action.yes)
+            return self._answer(message, trace, conversation, yes=parsed.action.yes)
         if isinstance(parsed.action, Use):
             trace.command = parsed.spec.name
             return self._use(message, parsed.action)
-        return self._dispatch(message, self._with_defaults(message, parsed), trace)
+        reply = self._dispatch(message, self._with_defaults(message, parsed, conversation.topic), trace)
+        self._remember(message, conversation, parsed, trace)
+        return reply
 
-    def _with_defaults(self, message: Message, parsed: Parsed) -> Parsed:
-        """Fill in the person's default cluster and namespace where the command names none."""
+    def _parse(self, message: Message, conversation: Conversation) -> Parsed:
+        topic = conversation.topic.deployment if conversation.topic else None
+        try:
+            return parse(message.text, self.registry, topic=topic)
+        except UnknownCommand:
+            question = conversation.question
+            if question is None or question.user != message.user or question.expires < self._clock().timestamp():
+                raise
+        # Not a command: the answer to the question asked here, which it completes.
+        self.conversations.save(message, conversation.model_copy(update={"question": None}))
+        return parse(f"{question.command} {message.text}", self.registry, topic=topic)
+
+    def _ask(self, message: Message, conversation: Conversation, missing: MissingArguments, trace: _Trace) -> Reply:
+        """Ask for what a command lacks; the person's next message here completes it."""
+        trace.command, trace.asked = missing.command.split()[0], True
+        expires = self._clock().timestamp() + QUESTION_SECONDS
+        question = Question(user=message.user, command=missing.command, missing=missing.missing, expires=expires)
+        self.conversations.save(message, conversation.model_copy(update={"question": question}))
+        wanted = " and ".join(f"`{m}`" for m in missing.missing)
+        return Reply(
+            (
+                Notice("info", missing.message),
+                Paragraph(f"Reply with {wanted} to run `{missing.command} {' '.join(missing.missing)}`, or `no`."),
+                Paragraph(f"Usage: `{missing.usage}`"),
+            )
+        )
+
+    def _remember(self, message: Message, conversation: Conversation, parsed: Parsed, trace: _Trace) -> None:
+        """A command about a Deployment makes it the conversation's topic; any command ends a question."""
+        topic = conversation.topic
+        name = getattr(parsed.action, "name", None)
+        if parsed.spec.positionals and parsed.spec.positionals[0].topic and trace.cluster and trace.namespace:
+            topic = Topic(cluster=trace.cluster, namespace=trace.namespace, deployment=str(name))
+        if topic != conversation.topic or conversation.question is not None:
+            self.conversations.save(message, Conversation(topic=topic))
+
+    def _with_defaults(self, message: Message, parsed: Parsed, topic: Topic | None = None) -> Parsed:
+        """Fill in the cluster and namespace where the command names none: the conversation's
+        (in a thread, or for its own Deployment), else the person's defaults, else the channel's."""
         action = parsed.action
         if not isinstance(action, OnCluster):
             return parsed
+        if topic is not None and action.cluster in (None, topic.cluster):
+            about_it = getattr(action, "name", None) == topic.deployment and parsed.spec.positionals[0].topic
+            if message.thread is not None or about_it:
+                inherited = {"cluster": topic.cluster}
+                if isinstance(action, InNamespace) and action.namespace is None:
+                    inherited["namespace"] = topic.namespace
+                action = action.model_copy(update=inherited)
+                parsed = Parsed(parsed.spec, action)
         defaults = self.defaults.get(message.user)
         update: dict[str, str] = {}
         if action.cluster is None:
@@ -155,10 +242,15 @@ class Pipeline:
             self.confirmations.wait_for(message.user, message.channel, reply.awaiting)
         return reply
 
-    def _answer(self, message: Message, trace: _Trace, *, yes: bool) -> Reply:
-        """`yes` runs the change waiting for this person here, checked by the policy again."""
+    def _answer(self, message: Message, trace: _Trace, conversation: Conversation, *, yes: bool) -> Reply:
+        """`yes` runs the change waiting for this person here, checked by the policy again;
+        `no` cancels it, or drops a question waiting for its answer."""
         trace.command = "yes" if yes else "no"
         waiting = self.confirmations.take(message.user, message.channel)
+        question = conversation.question
+        if waiting is None and not yes and question is not None and question.user == message.user:
+            self.conversations.save(message, conversation.model_copy(update={"question": None}))
+            return Reply((Notice("info", f"Dropped: `{question.command}` was not run."),))
         if waiting is None:
             raise ParseError(
                 f"Nothing is waiting for your `{trace.command}` here.",

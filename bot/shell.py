@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from bot.handlers import rollout_view
 from bot.pipeline import Message, Pipeline
+from commands.replies import Reply
 from integrations.render.text import render
 
 PROMPT = "pilothouse> "
@@ -63,5 +65,21 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
         if not interactive:
             print(("" if first else "\n") + f"> {text}", file=stdout)
         print(render(reply), file=stdout, flush=True)
+        _follow(pipeline, reply, stdout)
         first = False
     return 0
+
+
+def _follow(pipeline: Pipeline, reply: Reply, stdout: TextIO) -> None:
+    """A rollout's progress, one line per change (like `kubectl rollout status`), then its end."""
+    if reply.follow is None:
+        return
+    try:
+        final = pipeline.follow(
+            reply, lambda progress: print(rollout_view.line(progress.state), file=stdout, flush=True)
+        )
+    except KeyboardInterrupt:
+        print("Stopped following; the rollout goes on. `status` shows where it stands.", file=stdout)
+        return
+    if final is not None:
+        print(render(Reply(rollout_view.blocks(reply.follow, final.state)[1:])), file=stdout, flush=True)

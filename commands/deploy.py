@@ -77,7 +77,7 @@ class Rollback(Change):
     to_revision: int | None = Field(default=None, ge=1)
 
 
-DEPLOYMENT = Param("name", "NAME", "the Deployment", required=True)
+DEPLOYMENT = Param("name", "NAME", "the Deployment", required=True, topic=True)
 
 
 def _write(

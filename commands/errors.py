@@ -23,6 +23,7 @@ nothing in the core knows a client library's exception types.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class PilothouseError(Exception):
@@ -58,6 +59,18 @@ class UsageError(ParseError):
     def __init__(self, message: str, *, usage: str | None = None) -> None:
         self.usage = usage
         super().__init__(message, hint=f"Usage: `{usage}`" if usage else None)
+
+
+class MissingArguments(UsageError):
+    """A known command lacks positional arguments: the chat may ask for them."""
+
+    def __init__(
+        self, message: str, *, usage: str, command: str, missing: tuple[str, ...], given: dict[str, Any]
+    ) -> None:
+        self.command = command  # what was typed, normalised: the answer is appended to it
+        self.missing = missing  # the metavars, in order, e.g. ("IMAGE",)
+        self.given = given  # the arguments bound so far, by param name
+        super().__init__(message, usage=usage)
 
 
 class PolicyDenied(PilothouseError):

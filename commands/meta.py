@@ -91,4 +91,21 @@ SPECS = (
         aliases=(("defaults",),),
         examples=("use", "use --cluster prod-eu -n shop", "use --clear"),
     ),
+    CommandSpec(
+        words=("use", "cluster"),
+        model=Use,
+        family="meta",
+        summary="Set your default cluster",
+        params=(Param("cluster", "CLUSTER", "your default cluster", required=True),),
+        examples=("use cluster prod-eu",),
+    ),
+    CommandSpec(
+        words=("use", "namespace"),
+        model=Use,
+        family="meta",
+        summary="Set your default namespace",
+        params=(Param("namespace", "NAMESPACE", "your default namespace", required=True),),
+        aliases=(("use", "ns"),),
+        examples=("use namespace shop",),
+    ),
 )

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from commands.errors import ParseError, UnknownCommand, UsageError
+from commands.errors import MissingArguments, ParseError, UnknownCommand, UsageError
 from commands.registry import Action, CommandSpec, Param, Registry
+from commands.values import is_dns_subdomain
 
 # Chat clients "smarten" what people type; kubectl-style input needs the plain forms back.
 _SMART_CHARACTERS = str.maketrans(
@@ -72,7 +73,9 @@ def _unclosed_quote(text: str) -> str:
     return open_quote or '"'
 
 
-def parse(text: str, registry: Registry) -> Parsed:
+def parse(text: str, registry: Registry, *, topic: str | None = None) -> Parsed:
+    """`topic`: the Deployment the conversation is about, used where the command needs one
+    and was given one argument too few (`scale 5` → `scale web 5`)."""
     tokens = split(normalise(text))
     if not tokens:
         raise ParseError("Nothing to do: the message is empty.", hint="Type `help`.")
@@ -80,8 +83,23 @@ def parse(text: str, registry: Registry) -> Parsed:
     if found is None:
         raise UnknownCommand(" ".join(tokens[:2]), suggest_commands(tokens, registry))
     spec, used = found
-    values = bind(spec, tokens[used:])
-    return Parsed(spec, validate(spec, values))
+    try:
+        return Parsed(spec, validate(spec, bind(spec, tokens[used:])))
+    except MissingArguments as missing:
+        if topic is None or not spec.positionals or not spec.positionals[0].topic:
+            raise
+        if _could_be_a_name(missing.given.get(spec.positionals[0].name)):
+            raise  # `deploy cart` in web's thread: cart's image, or an image called cart? Ask.
+        try:
+            return Parsed(spec, validate(spec, bind(spec, [topic, *tokens[used:]])))
+        except UsageError:
+            raise missing from None  # the topic did not fit either: ask for what is missing
+
+
+def _could_be_a_name(first: object) -> bool:
+    """Whether the first positional given could itself name the target (a number could, but
+    nobody names a Deployment `5`: `scale 5` means the topic)."""
+    return isinstance(first, str) and not first.isdigit() and is_dns_subdomain(first)
 
 
 def suggest_commands(tokens: list[str], registry: Registry) -> list[str]:
@@ -118,9 +136,13 @@ def bind(spec: CommandSpec, args: list[str]) -> dict[str, Any]:
             raise UsageError(f"Unexpected argument `{token}` for `{spec.name}`.", usage=spec.usage())
     if rest:
         values[positionals[0].name] = " ".join(rest)
-    for param in spec.params:
-        if param.required and param.name not in values:
-            raise UsageError(f"`{spec.name}` needs {param.metavar}.", usage=spec.usage())
+    missing = tuple(p.metavar for p in spec.params if p.required and p.name not in values)
+    if missing:
+        given = " ".join([spec.name, *(shlex.quote(a) for a in args)])
+        needs = " and ".join(missing)
+        raise MissingArguments(
+            f"`{spec.name}` needs {needs}.", usage=spec.usage(), command=given, missing=missing, given=values
+        )
     return values
 
 

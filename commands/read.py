@@ -166,7 +166,7 @@ SPECS = (
         model=History,
         family="read",
         summary="A Deployment's rollout revisions, with images and change causes",
-        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER),
+        params=(Param("name", "NAME", "the Deployment", required=True, topic=True), NAMESPACE, CLUSTER),
         examples=("history web -n shop",),
     ),
 )

@@ -28,6 +28,7 @@ class Param:
     """One argument. With `flags` it is an option (`-n NS`); without, a positional.
 
     `switch` options take no value. `rest` gathers all remaining positionals into one string.
+    `topic`: a Deployment the conversation may supply (`scale 5` in the thread of `deploy web`).
     """
 
     name: str
@@ -37,6 +38,7 @@ class Param:
     switch: bool = False
     required: bool = False
     rest: bool = False
+    topic: bool = False
 
     @property
     def is_option(self) -> bool:

@@ -87,11 +87,21 @@ class Awaiting:
 
 
 @dataclass(frozen=True, slots=True)
+class Follow:
+    """A rollout the chat should follow after this reply, showing its progress in place."""
+
+    cluster: str
+    namespace: str
+    name: str  # the Deployment
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     blocks: tuple[Block, ...]
     ok: bool = True
     request_id: str | None = field(default=None, compare=False)
     awaiting: Awaiting | None = None
+    follow: Follow | None = None
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, limit: int) -> Table:

@@ -21,6 +21,10 @@ _LABEL_KEY = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NA
 _LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
 
 
+def is_dns_subdomain(value: str) -> bool:
+    return len(value) <= 253 and bool(_DNS_SUBDOMAIN.match(value))
+
+
 def dns_label(value: str) -> str:
     """Namespaces and container names: RFC 1123 labels."""
     if len(value) > 63 or not _DNS_LABEL.match(value):

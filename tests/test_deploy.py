@@ -233,7 +233,7 @@ def test_contract_scale_and_restart_match_the_real_cluster(
     control_plane: ControlPlane, real: tuple[Chat, KubeCluster, str]
 ) -> None:
     real_chat, cluster, path = real
-    simulated = SimulatedCluster("demo")
+    simulated = SimulatedCluster(cluster.name)  # same name, so replies can be compared whole
     simulated.add_namespace(cluster.default_namespace)
     simulated.default_namespace = cluster.default_namespace
     simulated.add_node(
@@ -244,7 +244,6 @@ def test_contract_scale_and_restart_match_the_real_cluster(
         }
     )
     simulated.apply_deployment(deployment(cluster.default_namespace, "web"))
-    cluster.name = "demo"
     sim_chat = chat(simulated, policy=WRITERS)
     api = control_plane.admin_api_client()
 

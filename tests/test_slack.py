@@ -557,6 +557,9 @@ def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI
         assert "Nothing is waiting for your `yes` here." in text_of(refused)
         mine = fake.response_url()
         sender.send(*signing.block_actions(yes["action_id"], "yes", response_url=mine))
-        done = fake.wait_for("response_url", predicate=lambda c: c.token == mine.rsplit("/", 1)[1])[0]
-        assert "Scaled `web`" in text_of(done) and "3 → 0" in text_of(done)
+        # The change is followed in a channel message the bot edits until the pods are gone.
+        posted = fake.wait_for("chat.postMessage")[0]
+        assert "Scaled `web`" in text_of(posted) and "3 → 0" in text_of(posted)
+        done = fake.wait_for("chat.update", predicate=lambda c: "Rolled out" in text_of(c))[0]
+        assert done.args["channel"] == posted.args["channel"] and "0/0 available" in text_of(done)
         assert "0/0" in text_of(command(b, fake, "get deploy -n shop"))

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.handlers.context import Context
-from bot.handlers.format import where
+from bot.handlers.format import plural, where
 from bot.handlers.lookup import get_deployment, get_node, get_pod
 from commands.deploy import Change, Cordon, DeletePod, Deploy, Pause, Restart, Resume, Rollback, Scale, Uncordon
 from commands.errors import Invalid
 from commands.registry import Action
-from commands.replies import Actions, Awaiting, Button, Fields, Heading, Notice, Paragraph, Reply
+from commands.replies import Actions, Awaiting, Button, Fields, Follow, Heading, Notice, Paragraph, Reply
 from integrations.cluster.model import DeploymentInfo
 from integrations.cluster.port import Cluster
 
@@ -76,7 +76,8 @@ def scale(action: Scale, ctx: Context) -> Reply:
             Heading(f"Scaled `{action.name}` in {where(namespace, cluster.name)}"),
             Fields((("Replicas", f"{before.desired} → {after.desired}"), ("Change-cause", cause))),
             Notice("ok", f"Done: {after.ready}/{after.desired} ready so far. `status -n {namespace}` follows it."),
-        )
+        ),
+        follow=Follow(cluster.name, namespace, action.name),
     )
 
 
@@ -115,10 +116,11 @@ def deploy(action: Deploy, ctx: Context) -> Reply:
             ),
             Notice(
                 "ok",
-                f"Rollout started ({after.desired} pods). `status -n {namespace}` follows it; "
+                f"Rollout started ({plural(after.desired, 'pod')}). `status -n {namespace}` follows it; "
                 f"`rollback {action.name}` undoes it.",
             ),
-        )
+        ),
+        follow=Follow(cluster.name, namespace, action.name),
     )
 
 
@@ -140,7 +142,8 @@ def restart(action: Restart, ctx: Context) -> Reply:
                 )
             ),
             Notice("ok", f"Rollout started. `status -n {namespace}` or `history {action.name}` follow it."),
-        )
+        ),
+        follow=Follow(cluster.name, namespace, action.name),
     )
 
 
@@ -160,7 +163,8 @@ def rollback(action: Rollback, ctx: Context) -> Reply:
             Heading(f"Rolling back `{action.name}` to revision {done.revision} in {where(namespace, cluster.name)}"),
             Fields((("Images", f"{old_images} → {images}"), ("Change-cause", cause))),
             Notice("ok", f"Rollout started. `history {action.name}` shows it as the newest revision."),
-        )
+        ),
+        follow=Follow(cluster.name, namespace, action.name),
     )
 
 

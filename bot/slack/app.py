@@ -52,6 +52,8 @@ def slack_work(settings: Settings, pilothouse: Pilothouse, sink: MetricsSink) ->
     """What runs a job, wherever jobs run (this process, or a worker process)."""
     return SlackWork(
         handle=pilothouse.pipeline.handle,
+        follow=pilothouse.pipeline.follow,
+        adopt=pilothouse.pipeline.conversations.adopt,
         store=pilothouse.store,
         client=web_client(settings, sink),
         sink=sink,

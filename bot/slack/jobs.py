@@ -21,6 +21,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.audit import AuditRecord
 from bot.message import Message
+from bot.pipeline import Progress
 from bot.slack.directory import Directory
 from bot.slack.live import UPDATE_INTERVAL, LiveMessage
 from commands.errors import StoreUnavailable
@@ -85,6 +86,7 @@ class Job:
     text: str
     seen: tuple[str, str]  # (kind, key) that identifies redeliveries of this request
     reply_to: ReplyTo
+    thread: str | None = None  # the thread the request came from: its conversation
 
 
 def first_delivery(store: Store, sink: MetricsSink, kind: str, key: str) -> bool:
@@ -105,6 +107,8 @@ class SlackWork:
         self,
         *,
         handle: Callable[[Message], Reply],
+        follow: Callable[[Reply, Callable[[Progress], None]], Progress | None] | None = None,
+        adopt: Callable[[Message, str], None] | None = None,
         store: Store,
         client: WebClient,
         sink: MetricsSink,
@@ -113,6 +117,8 @@ class SlackWork:
         update_interval: float | None = None,
     ) -> None:
         self.handle = handle
+        self.follow = follow or (lambda _reply, _show: None)
+        self.adopt = adopt or (lambda _message, _thread: None)
         self.store = store
         self.client = client
         self.sink = sink
@@ -130,12 +136,15 @@ class SlackWork:
             job.text,
             self.directory.user_name(job.user),
             self.directory.channel_name(job.channel),
+            job.thread,
         )
         try:
             if job.reply_to.response_url:
                 reply = self.handle(message)
                 rendered = render_message(reply, title=job.text)
-                self._respond(job.reply_to.response_url, rendered, reply.ok)
+                if reply.follow is None or not self._follow_in_channel(job, message, reply, rendered):
+                    self._respond(job.reply_to.response_url, rendered, reply.ok)
+                    self._follow_quietly(job, reply, job.reply_to.response_url)
             else:
                 rendered = self._answer_in_channel(job, message)
         except SlackApiError as e:
@@ -158,8 +167,50 @@ class SlackWork:
         finally:
             timer.cancel()
         rendered = render_message(reply, title=job.text)
+        if reply.follow is None:
+            live.finish(rendered)
+        else:
+            live.show(rendered)
+            rendered = self._follow_live(job, reply, live)
+        if job.reply_to.thread_ts is None and live.ts is not None:
+            self.adopt(message, live.ts)  # replies in the answer's thread carry on this conversation
+        return rendered
+
+    def _follow_in_channel(self, job: Job, message: Message, reply: Reply, rendered: SlackMessage) -> bool:
+        """A slash command's rollout is followed in a channel message the bot can edit (a
+        response_url takes only a few answers); False when the bot may not post there."""
+        live = LiveMessage(self.client, job.channel, thread_ts=job.thread, interval=self.update_interval)
+        try:
+            live.show(rendered)
+        except SlackApiError as e:
+            log.info(
+                "cannot post in %s (%s): following the rollout via response_url", job.channel, e.response.get("error")
+            )
+            return False
+        if live.ts is not None and job.thread is None:
+            self.adopt(message, live.ts)  # `@Pilothouse scale 5` in its thread means this Deployment
+        self._follow_live(job, reply, live)
+        return True
+
+    def _follow_live(self, job: Job, reply: Reply, live: LiveMessage) -> SlackMessage:
+        """Edit the message as the rollout goes (throttled), and end with how it went."""
+
+        def show(progress: Progress) -> None:
+            try:
+                live.show(render_message(progress.reply, title=job.text))
+            except SlackApiError as e:  # a missed edit is not worth stopping the rollout's report for
+                self._failed("chat.update", job, e)
+
+        final = self.follow(reply, show)
+        rendered = render_message(final.reply if final else reply, title=job.text)
         live.finish(rendered)
         return rendered
+
+    def _follow_quietly(self, job: Job, reply: Reply, response_url: str) -> None:
+        """Without a message to edit: only the end of the rollout, as a second answer."""
+        final = self.follow(reply, lambda _: None)
+        if final is not None:
+            self._respond(response_url, render_message(final.reply, title=job.text), True)
 
     def _respond(self, response_url: str, message: SlackMessage, ok: bool) -> None:
         # Answers go to the channel, so it sees who asked what; mistakes only to the person.

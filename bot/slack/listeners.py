@@ -103,7 +103,7 @@ class FrontDoor:
                 client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=NOT_HERE)
             return
         reply_to = ReplyTo(channel=event["channel"], thread_ts=thread)  # mentions are answered in a thread
-        job = Job(event["user"], event["channel"], command_text(event.get("text", "")), seen, reply_to)
+        job = Job(event["user"], event["channel"], command_text(event.get("text", "")), seen, reply_to, thread)
         if not self.run_job(job):
             say(text=self.busy(), thread_ts=thread)
 
@@ -113,12 +113,14 @@ class FrontDoor:
         if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
             return
         seen = ("event", body.get("event_id") or fingerprint(event))
+        thread = event.get("thread_ts")  # a reply in a thread of the conversation goes on in it
         job = Job(
             event["user"],
             event["channel"],
             command_text(event.get("text", "")),
             seen,
-            ReplyTo(channel=event["channel"]),
+            ReplyTo(channel=event["channel"], thread_ts=thread),
+            thread,
         )
         if not self.run_job(job):
             say(text=self.busy())
@@ -155,7 +157,10 @@ class FrontDoor:
             # A button that stands for a chat command runs it as the person who clicked: the
             # policy decides for them, exactly as if they had typed it.
             user, channel = (body.get("user") or {}).get("id", ""), (body.get("channel") or {}).get("id", "")
-            job = Job(user, channel, str(action.get("value", "")), seen, ReplyTo(response_url=body["response_url"]))
+            clicked = body.get("message") or {}
+            thread = clicked.get("thread_ts") or clicked.get("ts")  # the conversation the button is part of
+            reply_to = ReplyTo(response_url=body["response_url"])
+            job = Job(user, channel, str(action.get("value", "")), seen, reply_to, thread)
             if not self.run_job(job):
                 respond(text=self.busy(), response_type="ephemeral", replace_original=False)
             return

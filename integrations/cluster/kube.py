@@ -12,7 +12,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -27,6 +27,7 @@ from integrations.cluster.model import (
     Json,
     NamespaceInfo,
     NodeInfo,
+    PodChange,
     PodInfo,
     ReplicaSetInfo,
     deployment_from,
@@ -145,6 +146,30 @@ class KubeCluster:
         strategic: bool = False,
     ) -> bytes:
         import urllib3
+
+        response = self._open(path, query, call, accept, method=method, patch=patch, strategic=strategic)
+        try:
+            data: bytes = response.read()
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise Unreachable(self.name, _network_reason(e, self.timeout)) from e
+        finally:
+            response.release_conn()
+        return data
+
+    def _open(
+        self,
+        path: str,
+        query: list[tuple[str, str]],
+        call: _Call,
+        accept: str = "application/json",
+        *,
+        method: str = "GET",
+        patch: Json | None = None,
+        strategic: bool = False,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """Send a request; the urllib3 response, its body still unread (watches stream it)."""
+        import urllib3
         from kubernetes.client.exceptions import ApiException
 
         api = self._api()
@@ -156,9 +181,8 @@ class KubeCluster:
             method, url, headers, body, post = api.param_serialize(
                 method, path, query_params=query, header_params=headers, body=patch, auth_settings=["BearerToken"]
             )
-            response = api.call_api(method, url, headers, body, post, _request_timeout=(3.0, self.timeout))
-            data: bytes = response.read()  # type: ignore[no-untyped-call]
-            response.response.release_conn()
+            timeout = (3.0, read_timeout or self.timeout)
+            response = api.call_api(method, url, headers, body, post, _request_timeout=timeout).response
         except urllib3.exceptions.HTTPError as e:
             raise Unreachable(self.name, _network_reason(e, self.timeout)) from e
         except ApiException as e:  # the client wraps TLS failures as status 0
@@ -166,8 +190,44 @@ class KubeCluster:
         except OSError as e:
             raise Unreachable(self.name, str(e)) from e
         if response.status >= 400:
+            try:
+                data = response.data
+            finally:
+                response.release_conn()
             raise self._translate(response.status, data, call)
-        return data
+        return response
+
+    def _watch(
+        self, path: str, query: list[tuple[str, str]], call: _Call, timeout: float
+    ) -> Iterator[tuple[str, Json]]:
+        """The (type, object) events of one watch request, ending when the server closes it."""
+        import urllib3
+
+        query = [*query, ("watch", "1"), ("timeoutSeconds", str(max(1, int(timeout))))]
+        response = self._open(path, query, call, read_timeout=timeout + 10)
+        try:
+            for line in _lines(response.stream(None)):
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    status = event.get("object") or {}
+                    if status.get("code") == 410:
+                        raise _Expired()
+                    raise Unreachable(self.name, f"the watch failed: {status.get('message', 'no reason given')}")
+                yield str(event.get("type")), event.get("object") or {}
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            raise Unreachable(self.name, _network_reason(e, timeout)) from e
+        finally:
+            # Not back to the pool: a watch left early has unread events on its connection.
+            response.close()
+
+    def _watch_resumed(
+        self, path: str, query: list[tuple[str, str]], call: _Call, since: str, timeout: float
+    ) -> Iterator[tuple[str, Json]]:
+        try:
+            yield from self._watch(path, [*query, ("resourceVersion", since)] if since else query, call, timeout)
+        except _Expired:
+            # The apiserver no longer holds history that old: start over from the state now.
+            yield from self._watch(path, query, call, timeout)
 
     def _get_json(self, path: str, query: list[tuple[str, str]], call: _Call) -> Json:
         result: Json = json.loads(self._request(path, query, call))
@@ -282,6 +342,26 @@ class KubeCluster:
         text = self._request(_path("", "pods", namespace, pod) + "/log", query, call, accept="*/*")
         return text.decode("utf-8", "replace").splitlines()
 
+    # --- watches ------------------------------------------------------------------------------
+
+    def watch_deployment(self, namespace: str, name: str, *, since: str, timeout: float) -> Iterator[DeploymentInfo]:
+        call = _Call("watch", "deployments", "deployment", namespace, name)
+        query = [("fieldSelector", f"metadata.name={name}")]
+        path = _path("apps/v1", "deployments", namespace)
+        for kind, obj in self._watch_resumed(path, query, call, since, timeout):
+            if kind == "DELETED":
+                raise NotFound("deployment", name, namespace=namespace, cluster=self.name)
+            if kind in ("ADDED", "MODIFIED"):
+                yield deployment_from(obj)
+
+    def watch_pods(self, namespace: str, selector: str, *, since: str, timeout: float) -> Iterator[PodChange]:
+        call = _Call("watch", "pods", "pod", namespace)
+        for kind, obj in self._watch_resumed(
+            _path("", "pods", namespace), [("labelSelector", selector)], call, since, timeout
+        ):
+            if kind in ("ADDED", "MODIFIED", "DELETED"):
+                yield PodChange(kind, pod_from(obj), str(obj["metadata"].get("resourceVersion", "")))
+
     # --- changes ------------------------------------------------------------------------------
 
     def scale_deployment(
@@ -392,6 +472,17 @@ class KubeCluster:
 
 class _Expired(Exception):
     """410 Gone: a list's continue token expired; the list is read again from the start."""
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Whole lines from a stream of chunks (one watch event per line)."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        yield from (line for line in lines if line.strip())
+    if buffer.strip():
+        yield buffer
 
 
 def _first_line(text: str) -> str:

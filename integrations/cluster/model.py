@@ -162,6 +162,22 @@ class DeploymentInfo:
     selector: str  # as a label selector string: "app=web,tier=front"
     conditions: tuple[tuple[str, str, str, str], ...]  # type, status, reason, message
     rolled_out: bool  # the controller has seen the latest spec and all replicas are updated
+    # For following a rollout: which spec the controller has seen, and pods of any revision.
+    generation: int = 0
+    observed_generation: int = 0
+    total: int = 0  # status.replicas: pods of every revision, old ones included
+    progress_deadline: int = 600  # spec.progressDeadlineSeconds
+    resource_version: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """`kubectl rollout status` says "successfully rolled out": the latest spec seen, every
+        replica updated, no old ones left, and all of them available."""
+        return self.rolled_out and self.available >= self.updated
+
+    def condition(self, kind: str) -> tuple[str, str, str] | None:
+        """(status, reason, message) of a status condition, e.g. "Progressing"."""
+        return next(((s, r, m) for t, s, r, m in self.conditions if t == kind), None)
 
     @property
     def problem(self) -> str | None:
@@ -196,11 +212,25 @@ def deployment_from(obj: Json) -> DeploymentInfo:
         rolled_out=int(status.get("observedGeneration", 0)) >= int(meta.get("generation", 0))
         and updated == desired
         and int(status.get("replicas", 0)) == updated,
+        generation=int(meta.get("generation", 0)),
+        observed_generation=int(status.get("observedGeneration", 0)),
+        total=int(status.get("replicas", 0)),
+        progress_deadline=int(spec.get("progressDeadlineSeconds", 600)),
+        resource_version=str(meta.get("resourceVersion", "")),
     )
 
 
 def selector_string(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class PodChange:
+    """One event of a pod watch."""
+
+    kind: str  # ADDED, MODIFIED or DELETED
+    pod: PodInfo
+    resource_version: str  # where a resumed watch starts
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ against both. Methods raise only `commands.errors.ClusterError` subclasses.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 from integrations.cluster.model import (
@@ -17,6 +18,7 @@ from integrations.cluster.model import (
     EventInfo,
     NamespaceInfo,
     NodeInfo,
+    PodChange,
     PodInfo,
     ReplicaSetInfo,
 )
@@ -52,6 +54,15 @@ class Cluster(Protocol):
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo: ...
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]: ...
+
+    # --- watches: the state now (when `since` is empty), then each change, for up to `timeout` s ---
+
+    def watch_deployment(self, namespace: str, name: str, *, since: str, timeout: float) -> Iterator[DeploymentInfo]:
+        """Raises NotFound if the Deployment is (or gets) deleted. Resume with the last
+        `resource_version` seen; an expired one starts over with the state now."""
+        ...
+
+    def watch_pods(self, namespace: str, selector: str, *, since: str, timeout: float) -> Iterator[PodChange]: ...
 
     # --- changes: field manager "pilothouse", optimistic concurrency, change-cause recorded ---
 

@@ -12,7 +12,9 @@ import copy
 import difflib
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from commands.errors import Invalid, NotFound
@@ -27,6 +29,7 @@ from integrations.cluster.model import (
     Json,
     NamespaceInfo,
     NodeInfo,
+    PodChange,
     PodInfo,
     ReplicaSetInfo,
     deployment_from,
@@ -158,6 +161,9 @@ class SimulatedCluster:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._objects: dict[str, dict[tuple[str, str], Json]] = {}
         self._gone: set[str] = set()  # names of deleted pods, never reused
+        # Every change bumps the version and wakes the watches; commands may run in threads.
+        self._changed = threading.Condition(threading.RLock())
+        self._version = 0
         for namespace in SYSTEM_NAMESPACES:
             self.add_namespace(namespace)
 
@@ -196,8 +202,10 @@ class SimulatedCluster:
 
     def apply_deployment(self, obj: Json, *, at: datetime | None = None) -> None:
         """Create or update a Deployment and roll it out at once, as its controller would."""
-        at = at or self._clock()
-        obj = copy.deepcopy(obj)
+        with self._changed:
+            self._apply_deployment(copy.deepcopy(obj), at or self._clock())
+
+    def _apply_deployment(self, obj: Json, at: datetime) -> None:
         meta = obj["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         if ("", namespace) not in self._objects.get("namespaces", {}):
@@ -262,7 +270,7 @@ class SimulatedCluster:
         replica_set["spec"]["replicas"] = replicas
         pods = self._pods_of(replica_set)
         for pod in pods[replicas:]:
-            del self._objects["pods"][(pod["metadata"]["namespace"], pod["metadata"]["name"])]
+            self._remove("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
         taken = {p["metadata"]["name"] for p in pods}
         index = 0
         while len(taken) < replicas:
@@ -324,16 +332,26 @@ class SimulatedCluster:
     # --- bookkeeping ------------------------------------------------------------------------
 
     def _put(self, kind: str, obj: Json) -> None:
-        meta = obj["metadata"]
-        self._objects.setdefault(kind, {})[(meta.get("namespace", ""), meta["name"])] = obj
+        with self._changed:
+            meta = obj["metadata"]
+            self._version += 1
+            meta["resourceVersion"] = str(self._version)
+            self._objects.setdefault(kind, {})[(meta.get("namespace", ""), meta["name"])] = obj
+            self._changed.notify_all()
+
+    def _remove(self, kind: str, namespace: str, name: str) -> None:
+        with self._changed:
+            del self._objects[kind][(namespace, name)]
+            self._version += 1
+            self._changed.notify_all()
 
     def _all(self, kind: str, namespace: str | None, selector: str | None = None) -> list[Json]:
-        found = [
-            o
-            for (ns, _), o in sorted(self._objects.get(kind, {}).items())
-            if (namespace is None or ns == namespace) and matches(selector, o["metadata"].get("labels") or {})
-        ]
-        return found
+        with self._changed:
+            return [
+                o
+                for (ns, _), o in sorted(self._objects.get(kind, {}).items())
+                if (namespace is None or ns == namespace) and matches(selector, o["metadata"].get("labels") or {})
+            ]
 
     def _owned_replica_sets(self, namespace: str, deployment: str) -> list[Json]:
         return [
@@ -352,7 +370,7 @@ class SimulatedCluster:
 
     def _delete_pods_of(self, replica_set: Json) -> None:
         for pod in self._pods_of(replica_set):
-            del self._objects["pods"][(pod["metadata"]["namespace"], pod["metadata"]["name"])]
+            self._remove("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
 
     def _first_pod(self, namespace: str, deployment: str) -> str | None:
         pods = self._all("pods", namespace, f"app={deployment}")
@@ -436,7 +454,7 @@ class SimulatedCluster:
         pod = self._get("pods", "pod", namespace, name)
         if dry_run:
             return
-        del self._objects["pods"][(namespace, name)]
+        self._remove("pods", namespace, name)
         self._gone.add(name)
         owner = pod["metadata"].get("ownerReferences") or []
         replica_set = self._objects.get("replicasets", {}).get((namespace, owner[0]["name"])) if owner else None
@@ -472,6 +490,55 @@ class SimulatedCluster:
         self.apply_deployment(changed)
         return self.get_deployment(namespace, name)
 
+    # --- watches: woken by every change ------------------------------------------------------
+
+    def _wait_for_change(self, seen: int, deadline: float) -> int | None:
+        """The new version once something changed after `seen`; None at the deadline."""
+        with self._changed:
+            while self._version == seen:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._changed.wait(left)
+            return self._version
+
+    def watch_deployment(self, namespace: str, name: str, *, since: str, timeout: float) -> Iterator[DeploymentInfo]:
+        deadline = time.monotonic() + timeout
+        last, version = since, self._version
+        while True:
+            current = self._objects.get("deployments", {}).get((namespace, name))
+            if current is None:
+                raise NotFound("deployment", name, namespace=namespace, cluster=self.name)
+            if current["metadata"]["resourceVersion"] != last:
+                last = current["metadata"]["resourceVersion"]
+                yield deployment_from(current)
+            if (changed := self._wait_for_change(version, deadline)) is None:
+                return
+            version = changed
+
+    def watch_pods(self, namespace: str, selector: str, *, since: str, timeout: float) -> Iterator[PodChange]:
+        deadline = time.monotonic() + timeout
+        # Resuming: pods at or below `since` were reported before.
+        known = {
+            p["metadata"]["name"]: p["metadata"]["resourceVersion"]
+            for p in self._all("pods", namespace, selector)
+            if since and int(p["metadata"]["resourceVersion"]) <= int(since)
+        }
+        version = self._version
+        while True:
+            pods = {p["metadata"]["name"]: p for p in self._all("pods", namespace, selector)}
+            for name, pod in pods.items():
+                rv = pod["metadata"]["resourceVersion"]
+                if known.get(name) != rv:
+                    yield PodChange("MODIFIED" if name in known else "ADDED", pod_from(pod), rv)
+                    known[name] = rv
+            for gone in set(known) - set(pods):
+                del known[gone]
+                yield PodChange("DELETED", _deleted_pod(namespace, gone), str(self._version))
+            if (changed := self._wait_for_change(version, deadline)) is None:
+                return
+            version = changed
+
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
         obj = self._get("pods", "pod", namespace, pod)
         names = [c["name"] for c in obj["spec"]["containers"]]
@@ -485,3 +552,8 @@ class SimulatedCluster:
         if not obj["spec"].get("nodeName"):
             raise Invalid(f"Pod `{pod}` has no logs yet: it is not scheduled to a node.", cluster=self.name)
         return demo.log_lines(namespace, pod, container)[-tail:]
+
+
+def _deleted_pod(namespace: str, name: str) -> PodInfo:
+    """What a DELETED event needs to say: which pod."""
+    return pod_from({"metadata": {"name": name, "namespace": namespace}, "spec": {"containers": []}})

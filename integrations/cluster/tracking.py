@@ -1,0 +1,175 @@
+"""Following a rollout as it happens: two watches (the Deployment, its pods), one judgement.
+
+Each watch runs in a thread and feeds one queue; the caller's thread keeps the latest
+Deployment and pods, judges them (progress.assess) and reports every change of state. A
+watch ends every `WATCH_SECONDS` and resumes from the last resourceVersion, so a thread
+left behind by a finished rollout goes away soon after. The Deployment's own status is
+what says "complete": it is reported as soon as its event arrives, not at the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from commands.errors import ClusterError, NotFound
+from integrations.cluster.model import DeploymentInfo, PodChange, PodInfo
+from integrations.cluster.port import Cluster
+from integrations.cluster.progress import RolloutState, assess
+
+log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 20.0  # one watch request; then it is resumed
+RETRIES = 3  # a watch that fails this many times in a row loses the rollout
+RETRY_PAUSE = 1.0
+HEARTBEAT = 10.0  # report the elapsed time this often even when nothing changed
+GRACE = 60.0  # follow this long past the progress deadline before giving up
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: ClusterError
+
+
+class RolloutTracker:
+    def __init__(
+        self,
+        cluster: Cluster,
+        namespace: str,
+        name: str,
+        *,
+        limit: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cluster = cluster
+        self.namespace = namespace
+        self.name = name
+        self.limit = limit  # default: the progress deadline plus a grace period
+        self._clock = clock
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._stop = threading.Event()
+        self._deployment: DeploymentInfo | None = None
+        self._pods: dict[str, PodInfo] = {}
+        self._new_replica_set: tuple[int, str] | None = None  # (revision, name)
+
+    def follow(self, report: Callable[[RolloutState], None]) -> RolloutState:
+        """Report each new state until the rollout completes, fails, or is lost; the last one."""
+        started = self._clock()
+        self._start(
+            "deployment",
+            lambda since: self.cluster.watch_deployment(self.namespace, self.name, since=since, timeout=WATCH_SECONDS),
+        )
+        last: RolloutState | None = None
+        shown_at = started
+        try:
+            while True:
+                state = self._next_state(started, last)
+                if state is None:
+                    continue
+                elapsed = self._clock() - started
+                state = replace(state, elapsed=elapsed)
+                if not state.same_as(last) or state.done or self._clock() - shown_at >= HEARTBEAT:
+                    report(state)
+                    shown_at = self._clock()
+                last = state
+                if state.done:
+                    return state
+        finally:
+            self._stop.set()
+
+    def _next_state(self, started: float, last: RolloutState | None) -> RolloutState | None:
+        limit = self._limit()
+        left = started + limit - self._clock() if limit is not None else HEARTBEAT
+        try:
+            event = self._events.get(timeout=max(0.0, min(HEARTBEAT, left)))
+        except queue.Empty:
+            if limit is not None and self._clock() - started >= limit and last is not None:
+                return replace(last, phase="unfinished", reason=f"still not done after {limit:.0f} s")
+            return last
+        if isinstance(event, _Failed):
+            base = last or RolloutState(0, 0, 0, 0, 0, "waiting")
+            return replace(base, phase="lost", reason=event.error.message)
+        kind, value = event
+        if kind == "deployment":
+            self._on_deployment(value)
+        else:
+            self._on_pod(value)
+        if self._deployment is None:
+            return None
+        return assess(self._deployment, self._new_pods())
+
+    def _limit(self) -> float | None:
+        if self.limit is not None:
+            return self.limit
+        return self._deployment.progress_deadline + GRACE if self._deployment else None
+
+    def _on_deployment(self, deployment: DeploymentInfo) -> None:
+        first = self._deployment is None
+        self._deployment = deployment
+        if first:  # the pods' labels come from the Deployment's selector
+            self._start(
+                "pods",
+                lambda since: self.cluster.watch_pods(
+                    self.namespace, deployment.selector, since=since, timeout=WATCH_SECONDS
+                ),
+            )
+
+    def _on_pod(self, change: PodChange) -> None:
+        if change.kind == "DELETED":
+            self._pods.pop(change.pod.name, None)
+        else:
+            self._pods[change.pod.name] = change.pod
+
+    def _new_pods(self) -> list[PodInfo]:
+        """Pods of the newest ReplicaSet: only they tell whether the new revision works."""
+        deployment = self._deployment
+        if deployment is None or deployment.revision is None:
+            return []
+        if self._new_replica_set is None or self._new_replica_set[0] != deployment.revision:
+            found = next(
+                (
+                    rs.name
+                    for rs in self.cluster.list_replica_sets(self.namespace, deployment.selector)
+                    if rs.owner == self.name and rs.revision == deployment.revision
+                ),
+                None,
+            )
+            if found is None:
+                return []  # not created yet: the next event will tell
+            self._new_replica_set = (deployment.revision, found)
+        owner = f"ReplicaSet/{self._new_replica_set[1]}"
+        return [p for p in self._pods.values() if p.owner == owner]
+
+    # --- the watch threads -------------------------------------------------------------------
+
+    def _start(self, kind: str, watch: Callable[[str], Iterator[Any]]) -> None:
+        thread = threading.Thread(
+            target=self._run_watch, args=(kind, watch), name=f"watch-{kind}-{self.name}", daemon=True
+        )
+        thread.start()
+
+    def _run_watch(self, kind: str, watch: Callable[[str], Iterator[Any]]) -> None:
+        since, failures = "", 0
+        while not self._stop.is_set():
+            try:
+                for item in watch(since):
+                    failures = 0
+                    since = item.resource_version  # both DeploymentInfo and PodChange carry it
+                    self._events.put((kind, item))
+                    if self._stop.is_set():
+                        return
+            except NotFound as e:
+                self._events.put(_Failed(e))
+                return
+            except ClusterError as e:
+                failures += 1
+                log.warning("watching %s of %s: %s (attempt %d)", kind, self.name, e.message, failures)
+                if failures >= RETRIES:
+                    self._events.put(_Failed(e))
+                    return
+                self._stop.wait(RETRY_PAUSE)
