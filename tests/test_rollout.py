@@ -196,3 +196,33 @@ def test_real_cluster_lost_during_a_rollout_is_reported_as_lost(
     assert final is not None and final.state.phase == "lost", final and final.state
     assert "unreachable" in (final.state.reason or "").lower() or "refused" in (final.state.reason or "")
     assert "Lost track of the rollout" in render(final.reply) and "Rolled out" not in render(final.reply)
+
+
+# --- the contract: the demo follows rollouts as the real cluster does --------------------------------------
+
+
+def test_contract_followed_rollouts_end_alike(
+    control_plane: ControlPlane, namespace: str, real: tuple[Chat, KubeCluster]
+) -> None:
+    real_chat, cluster = real
+    _create(control_plane, deployment(namespace, "web", replicas=2), available=2)
+    simulated = SimulatedCluster(cluster.name)
+    simulated.add_namespace(namespace)
+    simulated.default_namespace = namespace
+    simulated.add_node(
+        {
+            "metadata": {"name": "node-1", "labels": {}},
+            "spec": {},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+    )
+    simulated.apply_deployment(deployment(namespace, "web", replicas=2))
+    sim_chat = chat(simulated, policy=WRITERS)
+
+    def outcome(c: Chat, text: str) -> tuple[object, ...]:
+        c.say(text)
+        state = follow(c)[0].state
+        return state.phase, state.desired, state.available, [(f.container, f.reason) for f in state.failures]
+
+    for text in ("deploy web nginx:2", "deploy web nginx:broken", "rollback web", "scale web 3", "restart web"):
+        assert outcome(sim_chat, text) == outcome(real_chat, text), text

@@ -105,3 +105,19 @@ def test_bad_channel_clusters_setting_is_refused_at_start() -> None:
     assert "`C0123` is not CHANNEL=CLUSTER" in result.stderr
     result = run("help\n", PILOTHOUSE_CHANNEL_CLUSTERS="C0123=prod")
     assert result.returncode == 2 and "No cluster named `prod` is configured." in result.stderr
+
+
+def test_piped_deploy_session_from_the_readme() -> None:
+    session = 'deploy web nginx:1.26 --reason "CVE fix"\nscale 5\ndeploy web nginx:broken\nrollback\ndeploy cart\n'
+    result = run(session + "ghcr.io/acme/cart:2.1.0\nhistory\n", "--user", "alice")
+    assert result.returncode == 0, result.stderr
+    answers = result.stdout.split("\n> ")
+    assert "✔ Rolled out in 0 s: 3/3 available." in answers[0]
+    assert "Scaled `web`" in answers[1] and "3 → 5" in answers[1]  # the shell's topic: web
+    assert "✖ Rollout failed" in answers[2] and "ImagePullBackOff" in answers[2]
+    assert "→ Roll back web: `rollback web -n shop --cluster demo`" in answers[2]
+    assert "nginx:broken → nginx:1.26" in answers[3] and "Rolled out" in answers[3]
+    assert "`deploy` needs IMAGE." in answers[4]
+    assert "Deploying `ghcr.io/acme/cart:2.1.0` to `cart`" in answers[5]
+    assert "2 (current)  ghcr.io/acme/cart:2.1.0" in answers[6]
+    assert result.stderr == ""

@@ -563,3 +563,18 @@ def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI
         done = fake.wait_for("chat.update", predicate=lambda c: "Rolled out" in text_of(c))[0]
         assert done.args["channel"] == posted.args["channel"] and "0/0 available" in text_of(done)
         assert "0/0" in text_of(command(b, fake, "get deploy -n shop"))
+
+
+def test_live_message_final_state_can_go_out_at_once(fake: FakeSlackWebAPI) -> None:
+    from slack_sdk import WebClient
+
+    from bot.slack.live import LiveMessage
+    from integrations.render.blocks import SlackMessage
+
+    live = LiveMessage(WebClient(token=BOT_TOKEN, base_url=fake.api_url), workspace.CHANNEL_ID, interval=5)
+    live.show(SlackMessage(text="rolling out: 1/3", blocks=()))
+    live.show(SlackMessage(text="rolling out: 2/3", blocks=()))  # held back by the interval
+    started = time.monotonic()
+    live.finish(SlackMessage(text="rolled out: 3/3", blocks=()), at_once=True)
+    assert time.monotonic() - started < 1  # not the 5 s interval
+    assert [c.args["text"] for c in fake.calls("chat.update")] == ["rolled out: 3/3"]

@@ -203,7 +203,7 @@ class SlackWork:
 
         final = self.follow(reply, show)
         rendered = render_message(final.reply if final else reply, title=job.text)
-        live.finish(rendered)
+        live.finish(rendered, at_once=True)
         return rendered
 
     def _follow_quietly(self, job: Job, reply: Reply, response_url: str) -> None:

@@ -3,7 +3,7 @@
 Long-running work (a rollout, a slow cluster) shows its progress in one message rather than a
 stream of them. `chat.update` is rate limited (Tier 3), so updates are throttled: a newer state
 replaces a pending one, the pending one goes out when the interval has passed, and the final
-state is always delivered.
+state is always delivered (at once, when asked: a rollout's end is news).
 """
 
 from __future__ import annotations
@@ -60,15 +60,17 @@ class LiveMessage:
                 self._timer.daemon = True
                 self._timer.start()
 
-    def finish(self, message: SlackMessage) -> None:
-        """The final state: always delivered, after the interval since the last edit."""
+    def finish(self, message: SlackMessage, *, at_once: bool = False) -> None:
+        """The final state: always delivered, after the interval since the last edit, or
+        `at_once` when its news must not wait (a rollout's end: one edit more is within
+        Slack's rate limit, and people are watching for it)."""
         with self._lock:
             self._finished = True
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
             self._pending = message
-            wait = self._sent_at + self._interval - self._clock()
+            wait = 0.0 if at_once else self._sent_at + self._interval - self._clock()
         if wait > 0 and self._ts is not None:
             time.sleep(wait)
         with self._lock:

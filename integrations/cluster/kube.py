@@ -8,6 +8,7 @@ connection, a TLS error, a timeout — is translated here, once, into `commands.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -38,7 +39,7 @@ from integrations.cluster.model import (
     replica_set_from,
     selector_string,
 )
-from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT
+from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT, Cancel
 from integrations.cluster.rollout import Rollback
 
 if TYPE_CHECKING:
@@ -198,13 +199,16 @@ class KubeCluster:
         return response
 
     def _watch(
-        self, path: str, query: list[tuple[str, str]], call: _Call, timeout: float
+        self, path: str, query: list[tuple[str, str]], call: _Call, timeout: float, cancel: Cancel
     ) -> Iterator[tuple[str, Json]]:
         """The (type, object) events of one watch request, ending when the server closes it."""
         import urllib3
 
+        if cancel.cancelled:
+            return
         query = [*query, ("watch", "1"), ("timeoutSeconds", str(max(1, int(timeout))))]
         response = self._open(path, query, call, read_timeout=timeout + 10)
+        cancel.on_cancel(lambda: _shut(response))  # unblocks the read below from another thread
         try:
             for line in _lines(response.stream(None)):
                 event = json.loads(line)
@@ -221,13 +225,14 @@ class KubeCluster:
             response.close()
 
     def _watch_resumed(
-        self, path: str, query: list[tuple[str, str]], call: _Call, since: str, timeout: float
+        self, path: str, query: list[tuple[str, str]], call: _Call, since: str, timeout: float, cancel: Cancel
     ) -> Iterator[tuple[str, Json]]:
         try:
-            yield from self._watch(path, [*query, ("resourceVersion", since)] if since else query, call, timeout)
+            resumed = [*query, ("resourceVersion", since)] if since else query
+            yield from self._watch(path, resumed, call, timeout, cancel)
         except _Expired:
             # The apiserver no longer holds history that old: start over from the state now.
-            yield from self._watch(path, query, call, timeout)
+            yield from self._watch(path, query, call, timeout, cancel)
 
     def _get_json(self, path: str, query: list[tuple[str, str]], call: _Call) -> Json:
         result: Json = json.loads(self._request(path, query, call))
@@ -344,21 +349,24 @@ class KubeCluster:
 
     # --- watches ------------------------------------------------------------------------------
 
-    def watch_deployment(self, namespace: str, name: str, *, since: str, timeout: float) -> Iterator[DeploymentInfo]:
+    def watch_deployment(
+        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[DeploymentInfo]:
         call = _Call("watch", "deployments", "deployment", namespace, name)
         query = [("fieldSelector", f"metadata.name={name}")]
         path = _path("apps/v1", "deployments", namespace)
-        for kind, obj in self._watch_resumed(path, query, call, since, timeout):
+        for kind, obj in self._watch_resumed(path, query, call, since, timeout, cancel):
             if kind == "DELETED":
                 raise NotFound("deployment", name, namespace=namespace, cluster=self.name)
             if kind in ("ADDED", "MODIFIED"):
                 yield deployment_from(obj)
 
-    def watch_pods(self, namespace: str, selector: str, *, since: str, timeout: float) -> Iterator[PodChange]:
+    def watch_pods(
+        self, namespace: str, selector: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[PodChange]:
         call = _Call("watch", "pods", "pod", namespace)
-        for kind, obj in self._watch_resumed(
-            _path("", "pods", namespace), [("labelSelector", selector)], call, since, timeout
-        ):
+        query = [("labelSelector", selector)]
+        for kind, obj in self._watch_resumed(_path("", "pods", namespace), query, call, since, timeout, cancel):
             if kind in ("ADDED", "MODIFIED", "DELETED"):
                 yield PodChange(kind, pod_from(obj), str(obj["metadata"].get("resourceVersion", "")))
 
@@ -472,6 +480,11 @@ class KubeCluster:
 
 class _Expired(Exception):
     """410 Gone: a list's continue token expired; the list is read again from the start."""
+
+
+def _shut(response: Any) -> None:
+    with contextlib.suppress(OSError, ValueError, RuntimeError, AttributeError):
+        response.shutdown()
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -9,7 +9,8 @@ against both. Methods raise only `commands.errors.ClusterError` subclasses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from integrations.cluster.model import (
@@ -26,6 +27,29 @@ from integrations.cluster.rollout import Rollback
 
 FIELD_MANAGER = "pilothouse"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # kubectl's annotation, so both tools agree
+
+
+class Cancel:
+    """Ends watches from another thread at once, rather than when their requests time out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+        self.cancelled = False
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if not self.cancelled:
+                self._callbacks.append(callback)
+                return
+        callback()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
 
 
 class Cluster(Protocol):
@@ -57,12 +81,17 @@ class Cluster(Protocol):
 
     # --- watches: the state now (when `since` is empty), then each change, for up to `timeout` s ---
 
-    def watch_deployment(self, namespace: str, name: str, *, since: str, timeout: float) -> Iterator[DeploymentInfo]:
+    def watch_deployment(
+        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[DeploymentInfo]:
         """Raises NotFound if the Deployment is (or gets) deleted. Resume with the last
-        `resource_version` seen; an expired one starts over with the state now."""
+        `resource_version` seen; an expired one starts over with the state now. After
+        `cancel.cancel()` the watch ends soon (possibly with ClusterError)."""
         ...
 
-    def watch_pods(self, namespace: str, selector: str, *, since: str, timeout: float) -> Iterator[PodChange]: ...
+    def watch_pods(
+        self, namespace: str, selector: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[PodChange]: ...
 
     # --- changes: field manager "pilothouse", optimistic concurrency, change-cause recorded ---
 

@@ -12,6 +12,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,7 +40,7 @@ from integrations.cluster.model import (
     pod_from,
     replica_set_from,
 )
-from integrations.cluster.port import RESTARTED_AT
+from integrations.cluster.port import RESTARTED_AT, Cancel
 from integrations.cluster.rollout import Rollback
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
@@ -233,8 +234,25 @@ class SimulatedCluster:
             self._resize(current, spec.get("replicas", 1), at)
             return current
         newest = max((int(rs["metadata"]["annotations"][REVISION]) for rs in owned), default=0)
+        desired = spec.get("replicas", 1)
+        new_pods, kept = desired, None
+        if spec.get("strategy", {}).get("type", "RollingUpdate") == "RollingUpdate" and not self._would_be_ready(
+            template
+        ):
+            # A rolling update whose new pods never become ready stops where the controller
+            # would: old pods kept for availability, new ones only as far as the surge allows.
+            surge, unavailable = _rolling_limits(spec, desired)
+            kept = max(
+                (rs for rs in owned if rs["metadata"]["name"] != rs_name),
+                key=lambda rs: (self._ready_pods(rs), int(rs["metadata"]["annotations"][REVISION])),
+                default=None,
+            )
+            if kept is not None:
+                old_pods = min(len(self._pods_of(kept)), max(0, desired - unavailable))
+                new_pods = min(desired, desired + surge - old_pods)
+                self._resize(kept, old_pods, at)
         for rs in owned:
-            if rs["metadata"]["name"] != rs_name:
+            if rs["metadata"]["name"] != rs_name and rs is not kept:
                 rs["spec"]["replicas"] = 0
                 self._delete_pods_of(rs)
         replica_set = next((rs for rs in owned if rs["metadata"]["name"] == rs_name), None)
@@ -244,8 +262,17 @@ class SimulatedCluster:
             replica_set["metadata"]["annotations"][REVISION] = str(newest + 1)
         if cause := meta.get("annotations", {}).get("kubernetes.io/change-cause"):
             replica_set["metadata"]["annotations"]["kubernetes.io/change-cause"] = cause
-        self._resize(replica_set, spec.get("replicas", 1), at)
+        self._resize(replica_set, new_pods, at)
         return replica_set
+
+    def _would_be_ready(self, template: Json) -> bool:
+        """Whether pods of this template would run: scheduled, and not failing by the demo's rule."""
+        probe = {"metadata": {"name": "probe", **template.get("metadata", {})}, "spec": template.get("spec", {})}
+        node, _ = schedule(probe, self._objects.get("nodes", {}).values())
+        return node is not None and demo.failure_of(probe) is None
+
+    def _ready_pods(self, replica_set: Json) -> int:
+        return sum(1 for p in self._pods_of(replica_set) if (info := pod_from(p)).total and info.ready == info.total)
 
     def _new_replica_set(self, deployment: Json, name: str, template_hash: str, revision: int, at: datetime) -> Json:
         meta, template = deployment["metadata"], deployment["spec"]["template"]
@@ -300,17 +327,21 @@ class SimulatedCluster:
         self._put("pods", pod)
 
     def _deployment_status(self, deployment: Json, replica_set: Json) -> Json:
-        pods = [pod_from(p) for p in self._pods_of(replica_set)]
+        meta = deployment["metadata"]
+        updated = len(self._pods_of(replica_set))
+        pods = [
+            pod_from(p) for rs in self._owned_replica_sets(meta["namespace"], meta["name"]) for p in self._pods_of(rs)
+        ]
         desired = deployment["spec"].get("replicas", 1)
         ready = sum(1 for p in pods if p.total and p.ready == p.total)
-        available = "True" if ready >= desired else "False"
+        available = "True" if ready >= desired - _rolling_limits(deployment["spec"], desired)[1] else "False"
         return {
             "observedGeneration": deployment["metadata"]["generation"],
             "replicas": len(pods),
-            "updatedReplicas": len(pods),
+            "updatedReplicas": updated,
             "readyReplicas": ready,
             "availableReplicas": ready,
-            "unavailableReplicas": len(pods) - ready,
+            "unavailableReplicas": max(0, desired - ready),
             "conditions": [
                 {
                     "type": "Available",
@@ -492,17 +523,24 @@ class SimulatedCluster:
 
     # --- watches: woken by every change ------------------------------------------------------
 
-    def _wait_for_change(self, seen: int, deadline: float) -> int | None:
-        """The new version once something changed after `seen`; None at the deadline."""
+    def _wait_for_change(self, seen: int, deadline: float, cancel: Cancel) -> int | None:
+        """The new version once something changed after `seen`; None at the deadline or when cancelled."""
         with self._changed:
-            while self._version == seen:
+            while self._version == seen and not cancel.cancelled:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
                 self._changed.wait(left)
-            return self._version
+            return None if cancel.cancelled else self._version
 
-    def watch_deployment(self, namespace: str, name: str, *, since: str, timeout: float) -> Iterator[DeploymentInfo]:
+    def _wake(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def watch_deployment(
+        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[DeploymentInfo]:
+        cancel.on_cancel(self._wake)
         deadline = time.monotonic() + timeout
         last, version = since, self._version
         while True:
@@ -512,11 +550,14 @@ class SimulatedCluster:
             if current["metadata"]["resourceVersion"] != last:
                 last = current["metadata"]["resourceVersion"]
                 yield deployment_from(current)
-            if (changed := self._wait_for_change(version, deadline)) is None:
+            if (changed := self._wait_for_change(version, deadline, cancel)) is None:
                 return
             version = changed
 
-    def watch_pods(self, namespace: str, selector: str, *, since: str, timeout: float) -> Iterator[PodChange]:
+    def watch_pods(
+        self, namespace: str, selector: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[PodChange]:
+        cancel.on_cancel(self._wake)
         deadline = time.monotonic() + timeout
         # Resuming: pods at or below `since` were reported before.
         known = {
@@ -535,7 +576,7 @@ class SimulatedCluster:
             for gone in set(known) - set(pods):
                 del known[gone]
                 yield PodChange("DELETED", _deleted_pod(namespace, gone), str(self._version))
-            if (changed := self._wait_for_change(version, deadline)) is None:
+            if (changed := self._wait_for_change(version, deadline, cancel)) is None:
                 return
             version = changed
 
@@ -557,3 +598,17 @@ class SimulatedCluster:
 def _deleted_pod(namespace: str, name: str) -> PodInfo:
     """What a DELETED event needs to say: which pod."""
     return pod_from({"metadata": {"name": name, "namespace": namespace}, "spec": {"containers": []}})
+
+
+def _rolling_limits(spec: Json, desired: int) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) as pod counts, rounded as the Deployment controller rounds them."""
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+
+    def count(value: int | str, round_up: bool) -> int:
+        if isinstance(value, int):
+            return value
+        share = desired * int(str(value).rstrip("%")) / 100
+        return math.ceil(share) if round_up else math.floor(share)
+
+    surge, unavailable = count(rolling.get("maxSurge", "25%"), True), count(rolling.get("maxUnavailable", "25%"), False)
+    return (surge, unavailable) if surge or unavailable else (0, 1)

@@ -19,7 +19,7 @@ from typing import Any
 
 from commands.errors import ClusterError, NotFound
 from integrations.cluster.model import DeploymentInfo, PodChange, PodInfo
-from integrations.cluster.port import Cluster
+from integrations.cluster.port import Cancel, Cluster
 from integrations.cluster.progress import RolloutState, assess
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class RolloutTracker:
         self.limit = limit  # default: the progress deadline plus a grace period
         self._clock = clock
         self._events: queue.Queue[Any] = queue.Queue()
-        self._stop = threading.Event()
+        self._cancel = Cancel()
         self._deployment: DeploymentInfo | None = None
         self._pods: dict[str, PodInfo] = {}
         self._new_replica_set: tuple[int, str] | None = None  # (revision, name)
@@ -62,7 +62,9 @@ class RolloutTracker:
         started = self._clock()
         self._start(
             "deployment",
-            lambda since: self.cluster.watch_deployment(self.namespace, self.name, since=since, timeout=WATCH_SECONDS),
+            lambda since: self.cluster.watch_deployment(
+                self.namespace, self.name, since=since, timeout=WATCH_SECONDS, cancel=self._cancel
+            ),
         )
         last: RolloutState | None = None
         shown_at = started
@@ -80,7 +82,7 @@ class RolloutTracker:
                 if state.done:
                     return state
         finally:
-            self._stop.set()
+            self._cancel.cancel()  # the watches end now, their connections closed
 
     def _next_state(self, started: float, last: RolloutState | None) -> RolloutState | None:
         limit = self._limit()
@@ -115,7 +117,7 @@ class RolloutTracker:
             self._start(
                 "pods",
                 lambda since: self.cluster.watch_pods(
-                    self.namespace, deployment.selector, since=since, timeout=WATCH_SECONDS
+                    self.namespace, deployment.selector, since=since, timeout=WATCH_SECONDS, cancel=self._cancel
                 ),
             )
 
@@ -155,21 +157,21 @@ class RolloutTracker:
 
     def _run_watch(self, kind: str, watch: Callable[[str], Iterator[Any]]) -> None:
         since, failures = "", 0
-        while not self._stop.is_set():
+        while not self._cancel.cancelled:
             try:
                 for item in watch(since):
                     failures = 0
                     since = item.resource_version  # both DeploymentInfo and PodChange carry it
                     self._events.put((kind, item))
-                    if self._stop.is_set():
-                        return
             except NotFound as e:
                 self._events.put(_Failed(e))
                 return
             except ClusterError as e:
+                if self._cancel.cancelled:
+                    return  # the connection was closed on purpose
                 failures += 1
                 log.warning("watching %s of %s: %s (attempt %d)", kind, self.name, e.message, failures)
                 if failures >= RETRIES:
                     self._events.put(_Failed(e))
                     return
-                self._stop.wait(RETRY_PAUSE)
+                time.sleep(RETRY_PAUSE)
