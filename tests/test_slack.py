@@ -578,3 +578,36 @@ def test_live_message_final_state_can_go_out_at_once(fake: FakeSlackWebAPI) -> N
     live.finish(SlackMessage(text="rolled out: 3/3", blocks=()), at_once=True)
     assert time.monotonic() - started < 1  # not the 5 s interval
     assert [c.args["text"] for c in fake.calls("chat.update")] == ["rolled out: 3/3"]
+
+
+def test_real_rollout_is_followed_in_one_message_and_offers_a_rollback(
+    fake: FakeSlackWebAPI, real: dict[str, Any], demo_control_plane: Any, namespace: str, tmp_path: Path
+) -> None:
+    from tests.cluster.objects import apply_objects
+    from tests.manifests import deployment
+
+    apply_objects(demo_control_plane.admin_api_client(), [deployment(namespace, "shop-web", replicas=2)])
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"rules:\n  - name: alice-changes\n    effect: allow\n    users: [{workspace.USER_ID}]\n    access: [write]\n"
+    )
+    with running(fake, policy_file=policy, **real) as b:
+        sender = SlackSender(events_url(b), SECRET)
+        event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> deploy shop-web nginx:broken -n {namespace}")
+        assert sender.send(*signing.event_callback(event)).status == 200
+        failed = fake.wait_for("chat.update", predicate=lambda c: "Rollout failed" in text_of(c), timeout=60)[0]
+        posted = fake.calls("chat.postMessage")
+        assert len(posted) == 1 and posted[0].args["thread_ts"] == event["ts"]  # one message, edited in place
+        assert "ImagePullBackOff" in text_of(failed) and "pod `shop-web-" in text_of(failed)
+        actions = next(block for block in failed.args["blocks"] if block["type"] == "actions")
+        rollback = next(e for e in actions["elements"] if e["value"].startswith("rollback shop-web"))
+        assert rollback["confirm"]["title"]["text"] == "Change the cluster?"
+        # The click runs the rollback, followed in the same thread until it is done.
+        click = signing.block_actions(
+            rollback["action_id"], rollback["value"], thread_ts=event["ts"], response_url=fake.response_url()
+        )
+        assert sender.send(*click).status == 200
+        done = fake.wait_for("chat.update", predicate=lambda c: "Rolled out" in text_of(c), timeout=60)[0]
+        assert "Rolling back `shop-web`" in text_of(done) and "nginx:broken → nginx:1" in text_of(done)
+        again = fake.calls("chat.postMessage")[-1]
+        assert again.args["thread_ts"] == event["ts"]  # in the deploy's thread

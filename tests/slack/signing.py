@@ -272,13 +272,14 @@ def block_actions_payload(
     channel_id: str = workspace.CHANNEL_ID,
     channel_name: str = workspace.CHANNEL_NAME,
     message_ts: str | None = None,
+    thread_ts: str | None = None,
     block_id: str = "actions",
     response_url: str = NO_RESPONSE_URL,
     trigger_id: str | None = None,
     team_id: str = workspace.TEAM_ID,
     api_app_id: str = workspace.APP_ID,
 ) -> dict[str, Any]:
-    """A button click (`block_actions`) on a message the bot posted."""
+    """A button click (`block_actions`) on a message the bot posted (in thread `thread_ts`, if given)."""
     message_ts = message_ts or new_ts()
     return {
         "type": "block_actions",
@@ -298,6 +299,7 @@ def block_actions_payload(
             "ts": message_ts,
             "text": "",
             "blocks": [],
+            **({"thread_ts": thread_ts} if thread_ts else {}),
         },
         "state": {"values": {}},
         "response_url": response_url,
