@@ -35,7 +35,8 @@ ACK_DEADLINE = 3.0
 
 # A Bolt app that only acks, served exactly as Pilothouse serves HTTP mode.
 BARE_APP = """
-import signal, sys, threading
+import logging, signal, sys, threading
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as quiet as pilothouse's ERROR level
 from slack_bolt import App
 from slack_sdk import WebClient
 from bot.slack.server import HttpServer, slack_http_app
@@ -128,6 +129,7 @@ def main() -> None:
     args.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500])
     args.add_argument("--rounds", type=int, default=3, help="rounds per size; the medians are printed")
     args.add_argument("--processes", type=int, default=None, help="PILOTHOUSE_WORK_PROCESSES for the bot")
+    args.add_argument("--settle", type=float, default=None, help="PILOTHOUSE_WORK_SETTLE for the bot")
     options = args.parse_args()
     sizes = options.sizes
     root = Path(__file__).resolve().parent.parent
@@ -148,6 +150,8 @@ def main() -> None:
         )
         if options.processes is not None:
             env["PILOTHOUSE_WORK_PROCESSES"] = str(options.processes)
+        if options.settle is not None:
+            env["PILOTHOUSE_WORK_SETTLE"] = str(options.settle)
         bot = subprocess.Popen([str(Path(sys.executable).parent / "pilothouse")], env=env)
         bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), fake.api_url, SECRET], env=env)
         try:

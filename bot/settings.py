@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     work_processes: int | None = Field(
         default=None, ge=0, le=64, description="processes running the pipeline for the bot; 0: in the front process"
     )
+    work_settle: float = Field(
+        default=0.05, ge=0, le=1, description="seconds of quiet before a burst's work starts (acks first); 0: at once"
+    )
 
     @property
     def pipeline_processes(self) -> int:

@@ -5,12 +5,17 @@ Adapters acknowledge first and hand the work here. The pool is bounded: when as 
 running and waiting as `capacity` allows, `submit` says no at once, so the adapter can tell the
 person to retry instead of letting work pile up unseen. The executor is a thread pool, or a
 process pool (bot/work_pool.py) so the work never competes with the acks for the GIL.
+
+With `settle`, acks also come before work in time: work handed over in a burst is held until
+no new work has arrived for `settle` seconds (or the oldest has waited `max_hold`), so on a
+small machine a flood of requests is acknowledged first, at full speed, and worked off after.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
@@ -19,18 +24,26 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, executor: Executor, *, capacity: int) -> None:
+    def __init__(self, executor: Executor, *, capacity: int, settle: float = 0.0, max_hold: float = 0.5) -> None:
         self._executor = executor
         self._capacity = capacity
         self._slots = threading.BoundedSemaphore(capacity)
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._settle = settle
+        self._max_hold = max_hold
+        self._held: list[tuple[Callable[..., Any], tuple[Any, ...], Callable[[Any], None] | None]] = []
+        self._first_held = 0.0
+        self._last_held = 0.0
+        self._wake = threading.Condition(self._lock)
+        self._closed = False
+        if settle > 0:
+            threading.Thread(target=self._release_held, name="pilothouse-settle", daemon=True).start()
 
     @classmethod
-    def threads(cls, *, threads: int, queue: int) -> Worker:
-        return cls(
-            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pilothouse-work"), capacity=threads + queue
-        )
+    def threads(cls, *, threads: int, queue: int, settle: float = 0.0) -> Worker:
+        executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pilothouse-work")
+        return cls(executor, capacity=threads + queue, settle=settle)
 
     @property
     def in_flight(self) -> int:
@@ -50,6 +63,17 @@ class Worker:
             return False
         with self._lock:
             self._in_flight += 1
+            if self._settle > 0 and not self._closed:
+                now = time.monotonic()
+                if not self._held:
+                    self._first_held = now
+                self._last_held = now
+                self._held.append((work, args, on_done))
+                self._wake.notify()
+                return True
+        return self._start(work, args, on_done)
+
+    def _start(self, work: Callable[..., Any], args: tuple[Any, ...], on_done: Callable[[Any], None] | None) -> bool:
         try:
             future = self._executor.submit(work, *args)
         except RuntimeError:  # shut down
@@ -57,6 +81,23 @@ class Worker:
             return False
         future.add_done_callback(lambda f: self._finished(f, on_done))
         return True
+
+    def _release_held(self) -> None:
+        """Start held work once the burst is over: quiet for `settle`, or held too long."""
+        while True:
+            with self._lock:
+                while not self._held and not self._closed:
+                    self._wake.wait()
+                if self._closed and not self._held:
+                    return
+                now = time.monotonic()
+                due = min(self._last_held + self._settle, self._first_held + self._max_hold)
+                if now < due and not self._closed:
+                    self._wake.wait(due - now)
+                    continue
+                batch, self._held = self._held, []
+            for work, args, on_done in batch:
+                self._start(work, args, on_done)
 
     def _finished(self, future: Future[Any], on_done: Callable[[Any], None] | None) -> None:
         try:
@@ -74,4 +115,10 @@ class Worker:
         self._slots.release()
 
     def shutdown(self, *, wait: bool = True) -> None:
+        with self._lock:
+            self._closed = True  # held work is started, not dropped
+            self._wake.notify()
+            held, self._held = self._held, []
+        for work, args, on_done in held:
+            self._start(work, args, on_done)
         self._executor.shutdown(wait=wait, cancel_futures=not wait)

@@ -51,3 +51,38 @@ def test_a_failing_job_is_logged_and_frees_its_slot(caplog: pytest.LogCaptureFix
     assert worker.in_flight == 0
     assert "work behind an ack failed" in caplog.text and "boom" in caplog.text
     worker.shutdown()
+
+
+def test_work_handed_over_in_a_burst_waits_until_the_burst_is_over() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    worker = Worker(ThreadPoolExecutor(4), capacity=20, settle=0.2, max_hold=5)
+    started: list[float] = []
+    for _ in range(5):
+        assert worker.submit(lambda: started.append(time.monotonic()))
+        time.sleep(0.05)
+    last_submit = time.monotonic()
+    assert started == []  # nothing ran while the requests kept coming
+    deadline = time.monotonic() + 5
+    while len(started) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(started) == 5 and min(started) >= last_submit
+    worker.shutdown()
+
+
+def test_held_work_never_waits_longer_than_max_hold_nor_is_lost_at_shutdown() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    worker = Worker(ThreadPoolExecutor(4), capacity=100, settle=0.2, max_hold=0.3)
+    started: list[float] = []
+    first = time.monotonic()
+    while time.monotonic() - first < 1.0:  # a steady stream: never quiet for `settle`
+        assert worker.submit(lambda: started.append(time.monotonic()))
+        time.sleep(0.02)
+    assert started and min(started) < first + 0.9  # the first batch went while the stream went on
+    held = Worker(ThreadPoolExecutor(1), capacity=5, settle=60)
+    ran = threading.Event()
+    assert held.submit(ran.set)
+    held.shutdown(wait=True)
+    assert ran.is_set()
+    worker.shutdown()

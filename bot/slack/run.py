@@ -52,13 +52,17 @@ def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner]:
     """Where jobs run: worker processes for real clusters, threads here for the in-memory demo."""
     settings, metrics = pilothouse.settings, pilothouse.metrics
     if processes := settings.pipeline_processes:
-        pool = Worker(work_pool.process_pool(settings, processes), capacity=processes + settings.work_queue)
+        pool = Worker(
+            work_pool.process_pool(settings, processes),
+            capacity=processes + settings.work_queue,
+            settle=settings.work_settle,
+        )
 
         def in_a_process(job: Job) -> bool:
             return pool.submit(work_pool.run_job, job, on_done=lambda recorded: recorded.replay(metrics))
 
         return pool, in_a_process
-    threads = Worker.threads(threads=settings.workers, queue=settings.work_queue)
+    threads = Worker.threads(threads=settings.workers, queue=settings.work_queue, settle=settings.work_settle)
     work = slack_work(settings, pilothouse, metrics)
 
     def in_a_thread(job: Job) -> bool:
