@@ -7,6 +7,7 @@ which chat a message came from.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -83,6 +84,8 @@ class Pipeline:
         for cluster in self.channel_clusters.values():
             clusters.get(cluster)  # UnknownCluster at start-up, not on the first message
         self.observers = tuple(observers)  # e.g. metrics: each sees every audit record
+        self._following: set[RolloutTracker] = set()
+        self._lock = threading.Lock()
         self._clock = clock
 
     def handle(self, message: Message) -> Reply:
@@ -127,7 +130,13 @@ class Pipeline:
             if not state.done:
                 show(Progress(state, rollout_view.tracked(reply, state)))
 
-        final = tracker.follow(report)
+        with self._lock:
+            self._following.add(tracker)
+        try:
+            final = tracker.follow(report)
+        finally:
+            with self._lock:
+                self._following.discard(tracker)
         log.info(
             "rollout of %s/%s on %s: %s after %.1f s%s",
             target.namespace,
@@ -138,6 +147,13 @@ class Pipeline:
             f" ({final.reason})" if final.reason else "",
         )
         return Progress(final, rollout_view.tracked(reply, final))
+
+    def stop_following(self, reason: str) -> None:
+        """End every rollout being followed now: each reports where it stood, and why it stopped."""
+        with self._lock:
+            following = list(self._following)
+        for tracker in following:
+            tracker.stop(reason)
 
     def _run(self, message: Message, trace: _Trace) -> Reply:
         conversation = self.conversations.get(message)

@@ -8,6 +8,7 @@ A job and its result (metric events) are small values that cross the boundary as
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -45,6 +46,7 @@ def _start(values: dict[str, Any]) -> None:
     pilothouse.pipeline.observers = (_recorder.observe,)
     global _work
     _work = slack_work(settings, pilothouse, _recorder)
+    atexit.register(_work.stop)  # rollouts followed here get their last edit before the process ends
 
 
 def run_job(job: Job) -> Recorder:

@@ -162,3 +162,17 @@ def test_the_topic_never_turns_a_name_into_an_image() -> None:
     # A tagged image cannot be a name: it is for the thread's Deployment.
     assert "Deploying `nginx:1.27` to `web`" in say(c, "deploy nginx:1.27", thread="T2")
     assert "Scaled `web`" in say(c, "scale -n shop 2", thread="T2")
+
+
+def test_a_followed_rollout_does_not_hold_up_the_next_command(fake: FakeSlackWebAPI, tmp_path: Path) -> None:
+    with running(fake, policy_file=_policy(tmp_path), workers=1) as b:  # one worker only
+        sender = SlackSender(events_url(b), SECRET)
+        _mention(sender, "deploy search nginx:1.26 -n shop")  # search's pods never schedule: followed for minutes
+        fake.wait_for("chat.postMessage", predicate=lambda c: "Deploying `nginx:1.26` to `search`" in text_of(c))
+        _mention(sender, "get deploy -n shop")
+        listed = fake.wait_for("chat.postMessage", predicate=lambda c: "Deployments in namespace" in text_of(c))
+        assert "search" in text_of(listed[0])
+        assert not any("Rolled out" in text_of(c) for c in fake.calls("chat.update"))  # still being followed
+    # Stopping the bot ends the following with an honest last edit.
+    last = fake.wait_for("chat.update", predicate=lambda c: "Stopped following" in text_of(c), timeout=5)[0]
+    assert "Pilothouse is restarting" in text_of(last) and "`status -n shop --cluster demo`" in text_of(last)

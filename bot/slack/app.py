@@ -51,9 +51,7 @@ def web_client(settings: Settings, sink: MetricsSink) -> WebClient:
 def slack_work(settings: Settings, pilothouse: Pilothouse, sink: MetricsSink) -> SlackWork:
     """What runs a job, wherever jobs run (this process, or a worker process)."""
     return SlackWork(
-        handle=pilothouse.pipeline.handle,
-        follow=pilothouse.pipeline.follow,
-        adopt=pilothouse.pipeline.conversations.adopt,
+        pipeline=pilothouse.pipeline,
         store=pilothouse.store,
         client=web_client(settings, sink),
         sink=sink,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,7 +22,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.audit import AuditRecord
 from bot.message import Message
-from bot.pipeline import Progress
+from bot.pipeline import Pipeline, Progress
 from bot.slack.directory import Directory
 from bot.slack.live import UPDATE_INTERVAL, LiveMessage
 from commands.errors import StoreUnavailable
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DEDUPE_SECONDS = 3600  # Slack retries within minutes; an hour is ample
 SLOW_AFTER = 2.0  # a reply not ready by then is announced with a "working on it" message
+FOLLOWERS = 64  # rollouts followed at once per process (each holds two watches while it lasts)
 
 
 class MetricsSink(Protocol):
@@ -106,9 +108,7 @@ class SlackWork:
     def __init__(
         self,
         *,
-        handle: Callable[[Message], Reply],
-        follow: Callable[[Reply, Callable[[Progress], None]], Progress | None] | None = None,
-        adopt: Callable[[Message, str], None] | None = None,
+        pipeline: Pipeline,
         store: Store,
         client: WebClient,
         sink: MetricsSink,
@@ -116,9 +116,9 @@ class SlackWork:
         slow_after: float | None = None,
         update_interval: float | None = None,
     ) -> None:
-        self.handle = handle
-        self.follow = follow or (lambda _reply, _show: None)
-        self.adopt = adopt or (lambda _message, _thread: None)
+        self.pipeline = pipeline
+        self._followers = threading.BoundedSemaphore(FOLLOWERS)
+        self._threads: set[threading.Thread] = set()
         self.store = store
         self.client = client
         self.sink = sink
@@ -140,7 +140,7 @@ class SlackWork:
         )
         try:
             if job.reply_to.response_url:
-                reply = self.handle(message)
+                reply = self.pipeline.handle(message)
                 rendered = render_message(reply, title=job.text)
                 if reply.follow is None or not self._follow_in_channel(job, message, reply, rendered):
                     self._respond(job.reply_to.response_url, rendered, reply.ok)
@@ -163,7 +163,7 @@ class SlackWork:
         timer.daemon = True
         timer.start()
         try:
-            reply = self.handle(message)
+            reply = self.pipeline.handle(message)
         finally:
             timer.cancel()
         rendered = render_message(reply, title=job.text)
@@ -171,9 +171,11 @@ class SlackWork:
             live.finish(rendered)
         else:
             live.show(rendered)
-            rendered = self._follow_live(job, reply, live)
+            self._follow_live(job, reply, live)
         if job.reply_to.thread_ts is None and live.ts is not None:
-            self.adopt(message, live.ts)  # replies in the answer's thread carry on this conversation
+            self.pipeline.conversations.adopt(
+                message, live.ts
+            )  # replies in the answer's thread carry on this conversation
         return rendered
 
     def _follow_in_channel(self, job: Job, message: Message, reply: Reply, rendered: SlackMessage) -> bool:
@@ -188,11 +190,13 @@ class SlackWork:
             )
             return False
         if live.ts is not None and job.thread is None:
-            self.adopt(message, live.ts)  # `@Pilothouse scale 5` in its thread means this Deployment
+            self.pipeline.conversations.adopt(
+                message, live.ts
+            )  # `@Pilothouse scale 5` in its thread means this Deployment
         self._follow_live(job, reply, live)
         return True
 
-    def _follow_live(self, job: Job, reply: Reply, live: LiveMessage) -> SlackMessage:
+    def _follow_live(self, job: Job, reply: Reply, live: LiveMessage) -> None:
         """Edit the message as the rollout goes (throttled), and end with how it went."""
 
         def show(progress: Progress) -> None:
@@ -201,16 +205,49 @@ class SlackWork:
             except SlackApiError as e:  # a missed edit is not worth stopping the rollout's report for
                 self._failed("chat.update", job, e)
 
-        final = self.follow(reply, show)
-        rendered = render_message(final.reply if final else reply, title=job.text)
-        live.finish(rendered, at_once=True)
-        return rendered
+        def track() -> None:
+            final = self.pipeline.follow(reply, show)
+            live.finish(render_message(final.reply if final else reply, title=job.text), at_once=True)
+
+        self._in_background(job, track)
 
     def _follow_quietly(self, job: Job, reply: Reply, response_url: str) -> None:
         """Without a message to edit: only the end of the rollout, as a second answer."""
-        final = self.follow(reply, lambda _: None)
-        if final is not None:
-            self._respond(response_url, render_message(final.reply, title=job.text), True)
+
+        def track() -> None:
+            final = self.pipeline.follow(reply, lambda _: None)
+            if final is not None:
+                self._respond(response_url, render_message(final.reply, title=job.text), True)
+
+        self._in_background(job, track)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """On shutdown: rollouts still followed end with an honest last edit, not mid-sentence."""
+        self.pipeline.stop_following("Pilothouse is restarting")
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _in_background(self, job: Job, track: Callable[[], None]) -> None:
+        """Rollouts take minutes: each is followed by a thread of its own, so the worker is free
+        for the next command at once. Daemon threads: stopping the bot is not held up by a
+        rollout (its message keeps the last state shown)."""
+        if not self._followers.acquire(blocking=False):
+            log.warning("not following the rollout of `%s`: %d are followed already", job.text, FOLLOWERS)
+            return
+
+        def guarded() -> None:
+            try:
+                track()
+            except Exception:
+                log.exception("following the rollout of `%s` failed", job.text)
+            finally:
+                self._followers.release()
+                self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=guarded, name="pilothouse-follow", daemon=True)
+        self._threads.add(thread)
+        thread.start()
 
     def _respond(self, response_url: str, message: SlackMessage, ok: bool) -> None:
         # Answers go to the channel, so it sees who asked what; mistakes only to the person.

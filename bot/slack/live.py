@@ -8,6 +8,7 @@ state is always delivered (at once, when asked: a rollout's end is news).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 
 from integrations.render.blocks import SlackMessage
+
+log = logging.getLogger(__name__)
 
 UPDATE_INTERVAL = 2.0  # seconds between edits of one message
 
@@ -79,8 +82,12 @@ class LiveMessage:
     def _on_timer(self) -> None:
         with self._lock:
             self._timer = None
-            if not self._finished:
+            if self._finished:
+                return
+            try:
                 self._send_pending()
+            except Exception as e:  # on a timer thread nobody else would hear of it; the next edit may work
+                log.warning("could not edit a live message in %s: %s", self._channel, e)
 
     def _send_pending(self) -> None:
         message, self._pending = self._pending, None

@@ -13,7 +13,7 @@ from bot import work_pool
 from bot.ops import Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.interactions import Interactions
-from bot.slack.jobs import Job
+from bot.slack.jobs import Job, SlackWork
 from bot.slack.listeners import FrontDoor, JobRunner
 from bot.slack.server import HttpServer, SocketMode, slack_http_app
 from bot.wiring import App as Pilothouse
@@ -33,6 +33,7 @@ class SlackBot:
     interactions: Interactions
     http: HttpServer
     socket: SocketMode | None
+    work: SlackWork | None = None  # the jobs' work, when it runs in this process
 
     def start(self) -> SlackBot:
         self.http.start()
@@ -46,9 +47,11 @@ class SlackBot:
         self.http.stop()
         self.jobs.shutdown(wait=True)
         self.handlers.shutdown(wait=True)
+        if self.work is not None:
+            self.work.stop()
 
 
-def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner]:
+def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner, SlackWork | None]:
     """Where jobs run: worker processes for real clusters, threads here for the in-memory demo."""
     settings, metrics = pilothouse.settings, pilothouse.metrics
     if processes := settings.pipeline_processes:
@@ -61,14 +64,14 @@ def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner]:
         def in_a_process(job: Job) -> bool:
             return pool.submit(work_pool.run_job, job, on_done=lambda recorded: recorded.replay(metrics))
 
-        return pool, in_a_process
+        return pool, in_a_process, None
     threads = Worker.threads(threads=settings.workers, queue=settings.work_queue, settle=settings.work_settle)
     work = slack_work(settings, pilothouse, metrics)
 
     def in_a_thread(job: Job) -> bool:
         return threads.submit(work.run, job)
 
-    return threads, in_a_thread
+    return threads, in_a_thread, work
 
 
 def build(pilothouse: Pilothouse) -> SlackBot:
@@ -79,7 +82,7 @@ def build(pilothouse: Pilothouse) -> SlackBot:
             "Slack needs PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP mode).",
             hint="See README, “Connect to Slack”.",
         )
-    jobs, run_job = _jobs(pilothouse)
+    jobs, run_job, work = _jobs(pilothouse)
     interactions = Interactions()
     handlers = Worker.threads(threads=HANDLER_THREADS, queue=settings.work_queue)
     front_door = FrontDoor(
@@ -100,7 +103,7 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     if socket_mode:
         assert settings.slack_app_token is not None
         socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
-    return SlackBot(bolt, jobs, handlers, interactions, http, socket)
+    return SlackBot(bolt, jobs, handlers, interactions, http, socket, work)
 
 
 def run(pilothouse: Pilothouse) -> int:

@@ -36,6 +36,11 @@ class _Failed:
     error: ClusterError
 
 
+@dataclass(frozen=True, slots=True)
+class _Stopped:
+    reason: str
+
+
 class RolloutTracker:
     def __init__(
         self,
@@ -84,6 +89,10 @@ class RolloutTracker:
         finally:
             self._cancel.cancel()  # the watches end now, their connections closed
 
+    def stop(self, reason: str) -> None:
+        """From another thread: end `follow` now, with where the rollout stood and `reason`."""
+        self._events.put(_Stopped(reason))
+
     def _next_state(self, started: float, last: RolloutState | None) -> RolloutState | None:
         limit = self._limit()
         left = started + limit - self._clock() if limit is not None else HEARTBEAT
@@ -96,6 +105,9 @@ class RolloutTracker:
         if isinstance(event, _Failed):
             base = last or RolloutState(0, 0, 0, 0, 0, "waiting")
             return replace(base, phase="lost", reason=event.error.message)
+        if isinstance(event, _Stopped):
+            base = last or RolloutState(0, 0, 0, 0, 0, "waiting")
+            return replace(base, phase="unfinished", reason=event.reason)
         kind, value = event
         if kind == "deployment":
             self._on_deployment(value)
@@ -175,3 +187,8 @@ class RolloutTracker:
                     self._events.put(_Failed(e))
                     return
                 time.sleep(RETRY_PAUSE)
+            except Exception as e:  # a bug must end the following visibly, not kill the thread silently
+                log.exception("watching %s of %s failed", kind, self.name)
+                failed = ClusterError(f"Pilothouse could not watch it ({type(e).__name__})", cluster=self.cluster.name)
+                self._events.put(_Failed(failed))
+                return
