@@ -135,20 +135,11 @@ class KubeCluster:
 
     # --- raw requests -----------------------------------------------------------------------
 
-    def _request(
-        self,
-        path: str,
-        query: list[tuple[str, str]],
-        call: _Call,
-        accept: str = "application/json",
-        *,
-        method: str = "GET",
-        patch: Json | None = None,
-        strategic: bool = False,
-    ) -> bytes:
+    def _request(self, path: str, query: list[tuple[str, str]], call: _Call, *args: Any, **options: Any) -> bytes:
+        """The whole body of a request; `args` and `options` as for `_open`."""
         import urllib3
 
-        response = self._open(path, query, call, accept, method=method, patch=patch, strategic=strategic)
+        response = self._open(path, query, call, *args, **options)
         try:
             data: bytes = response.read()
         except (urllib3.exceptions.HTTPError, OSError) as e:
