@@ -201,7 +201,8 @@ class Pipeline:
         """A command about a Deployment makes it the conversation's topic; any command ends a question."""
         topic = conversation.topic
         name = getattr(parsed.action, "name", None)
-        if parsed.spec.positionals and parsed.spec.positionals[0].topic and trace.cluster and trace.namespace:
+        about_one = isinstance(name, str) and parsed.spec.positionals and parsed.spec.positionals[0].topic
+        if about_one and trace.cluster and trace.namespace:
             topic = Topic(cluster=trace.cluster, namespace=trace.namespace, deployment=str(name))
         if topic != conversation.topic or conversation.question is not None:
             self.conversations.save(message, Conversation(topic=topic))

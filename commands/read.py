@@ -36,6 +36,7 @@ class InNamespace(OnCluster):
 
 class GetResources(InNamespace):
     kind: ResourceKind
+    name: DnsSubdomain | None = None  # `get deploy web`: just that one
     all_namespaces: bool = False
     selector: LabelSelector | None = None
 
@@ -48,6 +49,10 @@ class GetResources(InNamespace):
     def _one_scope(self) -> GetResources:
         if self.all_namespaces and self.namespace:
             raise ValueError("use either `-n NAMESPACE` or `-A`, not both")
+        if self.name and self.selector:
+            raise ValueError("give either a NAME or `-l SELECTOR`, not both")
+        if self.name and self.all_namespaces:
+            raise ValueError("a NAME is looked up in one namespace: use `-n NAMESPACE`, not `-A`")
         return self
 
 
@@ -95,7 +100,8 @@ def _get(
 ) -> CommandSpec:
     # Events and namespaces carry no labels worth selecting on, so they take no `-l`.
     scope = (NAMESPACE, ALL_NAMESPACES) if namespaced else ()
-    params = (*scope, *((SELECTOR,) if selectable else ()), CLUSTER)
+    one = (Param("name", "NAME", f"just this one of the {kind}", topic=kind == "deployments"),) if selectable else ()
+    params = (*one, *scope, *((SELECTOR,) if selectable else ()), CLUSTER)
     example = f"get {kind} -n shop" if namespaced else f"get {kind}"
     return CommandSpec(
         words=("get", kind),

@@ -256,3 +256,14 @@ def test_a_channel_can_have_its_own_cluster() -> None:
             store=MemoryStore(),
             channel_clusters={"C-X": "staging"},
         )
+
+
+def test_get_one_object_by_name_like_kubectl(demo: Chat) -> None:
+    text = demo.say("get deploy web")
+    assert "web   3/3" in text and "cart" not in text
+    assert "Similar names: `web`." in demo.say("get deploy wbe")
+    assert "give either a NAME or `-l SELECTOR`, not both" in demo.say("get pods web -l app=web")
+    assert "NotReady" in demo.say("get node node-2")
+    assert "namespace `nope` not found" in demo.say("get deploy web -n nope")
+    demo.say("get deploy")  # no name: no topic
+    assert "3 → 4" in demo.say("scale 4")  # the topic is still `web`, from `get deploy web`

@@ -27,7 +27,7 @@ def test_command_help_shows_usage_arguments_aliases_and_examples() -> None:
     assert spec is not None
     reply = command_help(spec)
     usage = next(b for b in reply.blocks if isinstance(b, Preformatted))
-    assert usage.lines == ("get pods [-n NAMESPACE] [-A] [-l SELECTOR] [--cluster CLUSTER]",)
+    assert usage.lines == ("get pods [NAME] [-n NAMESPACE] [-A] [-l SELECTOR] [--cluster CLUSTER]",)
     arguments = next(b for b in reply.blocks if isinstance(b, Table))
     assert ("-n, --namespace NAMESPACE", "the namespace (default: the cluster's default)") in arguments.rows
     text = render(reply)

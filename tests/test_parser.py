@@ -97,7 +97,7 @@ def test_unknown_command_without_anything_close_points_to_help() -> None:
         ("get pods --namespcae shop", "has no option `--namespcae`. Did you mean `--namespace`?"),
         ("get pods -n", "`-n` needs a value: NAMESPACE"),
         ("get pods -n a -n b", "`-n` is given twice"),
-        ("get pods extra", "Unexpected argument `extra`"),
+        ("get pods one two", "Unexpected argument `two`"),
         ("describe deployment", "`describe deployment` needs NAME"),
         ("get nodes -A", "has no option `-A`"),
         ("get events -l app=web", "has no option `-l`"),

@@ -8,8 +8,8 @@ from typing import Any
 from bot.handlers import health
 from bot.handlers.context import Context
 from bot.handlers.format import ROW_LIMIT, age, clip, plural, where
-from bot.handlers.lookup import get_deployment, get_pod, require_namespace
-from commands.errors import Invalid
+from bot.handlers.lookup import get_deployment, get_pod, require_namespace, suggest_missing
+from commands.errors import Invalid, NotFound
 from commands.read import Describe, GetResources, History, Logs, Status
 from commands.registry import Action
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, table
@@ -61,10 +61,25 @@ def _rows(action: GetResources, cluster: Cluster, namespace: str | None, ctx: Co
     return [("", [n.name, n.phase, age(n.created, ctx.now)]) for n in cluster.list_namespaces()]
 
 
+def _just(
+    name: str, kind: str, rows: list[tuple[str, list[str]]], cluster: Cluster, namespace: str | None
+) -> list[tuple[str, list[str]]]:
+    """The row of the one object named, or NotFound naming similar ones (as `kubectl get KIND NAME`)."""
+    found = [(ns, row) for ns, row in rows if row[0] == name]
+    if not found:
+        if namespace is not None:
+            require_namespace(cluster, namespace)
+        error = NotFound(kind.removesuffix("s"), name, namespace=namespace, cluster=cluster.name)
+        raise suggest_missing(error, lambda: [row[0] for _, row in rows])
+    return found
+
+
 def get(action: GetResources, ctx: Context) -> Reply:
     cluster = ctx.cluster(action.cluster)
     namespace = action.scope(cluster.default_namespace)
     rows = _rows(action, cluster, namespace, ctx)
+    if action.name is not None:
+        rows = _just(action.name, action.kind, rows, cluster, namespace)
     columns = _COLUMNS[action.kind]
     namespaced = action.kind not in ("nodes", "namespaces")
     if namespaced and namespace is None:
