@@ -33,7 +33,7 @@ WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice",), a
 def follow(c: Chat) -> tuple[Progress, list[Progress]]:
     shown: list[Progress] = []
     final = c.pipeline.follow(c.last, shown.append)
-    assert final is not None, "the reply started no rollout"
+    assert final is not None, f"the reply started no rollout: {render(c.last)}"
     return final, shown
 
 
@@ -225,4 +225,5 @@ def test_contract_followed_rollouts_end_alike(
         return state.phase, state.desired, state.available, [(f.container, f.reason) for f in state.failures]
 
     for text in ("deploy web nginx:2", "deploy web nginx:broken", "rollback web", "scale web 3", "restart web"):
-        assert outcome(sim_chat, text) == outcome(real_chat, text), text
+        simulated_outcome, real_outcome = outcome(sim_chat, text), outcome(real_chat, text)
+        assert simulated_outcome == real_outcome, f"{text}: simulated {simulated_outcome}, real {real_outcome}"
