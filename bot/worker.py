@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, executor: Executor, *, capacity: int, settle: float = 0.0, max_hold: float = 0.5) -> None:
+    def __init__(self, executor: Executor, *, capacity: int, settle: float = 0.0, max_hold: float = 1.0) -> None:
         self._executor = executor
         self._capacity = capacity
         self._slots = threading.BoundedSemaphore(capacity)
