@@ -450,3 +450,16 @@ def test_more_than_25_buttons_take_several_actions_blocks() -> None:
     blocks = render_message(reply).blocks
     assert [len(b["elements"]) for b in blocks] == [25, 5]
     assert len({e["action_id"] for b in blocks for e in b["elements"]}) == 30
+
+
+def test_buttons_survive_when_the_rest_is_cut() -> None:
+    from commands.replies import Actions, Button
+
+    rollback = Button("Roll back web", "rollback web -n shop", changes_cluster=True, style="danger")
+    reply = Reply((Heading("Rollout failed"), table(600), Actions((rollback, Button("Status", "status -n shop")))))
+    msg = render_message(reply, title="deploy web nginx:broken")
+    assert len(msg.blocks) <= 50 and len(json.dumps(list(msg.blocks))) <= 12_000
+    assert msg.blocks[-2]["type"] == "actions" and msg.blocks[-1]["type"] == "context"  # buttons, then the note
+    values = [e["value"] for e in msg.blocks[-2]["elements"]]
+    assert values == ["rollback web -n shop", "status -n shop"]
+    assert msg.attachment is not None

@@ -274,9 +274,13 @@ def _pack(parts: Sequence[_Part], attachment: Attachment, reference: str | None)
         note = f":page_facing_up: {why}. The {where}"
         return _context(note, reference) if reference else _context(note)
 
+    # Buttons are what a person acts on (a rollback, a retry): they stay, whatever is cut.
+    buttons = [p.block for p in parts if p.block["type"] == "actions"][: MAX_BLOCKS // 2]
+    parts = [p for p in parts if p.block["type"] != "actions"]
     # Reserve room for the longer of the two notes, so the choice of wording cannot break the fit.
     reserve = max(_json_len(trailer(True)), _json_len(trailer(False))) + 2
-    budget_blocks, budget_json = MAX_BLOCKS - 1, MAX_BLOCKS_JSON - reserve
+    reserve += sum(_json_len(b) + 2 for b in buttons)
+    budget_blocks, budget_json = MAX_BLOCKS - 1 - len(buttons), MAX_BLOCKS_JSON - reserve
     kept: list[dict[str, Any]] = []
     size = 2
     dropped = False
@@ -292,7 +296,7 @@ def _pack(parts: Sequence[_Part], attachment: Attachment, reference: str | None)
             if best is not None:
                 kept.append(best)
         break
-    return [*kept, trailer(dropped)]
+    return [*kept, *buttons, trailer(dropped)]
 
 
 def _largest_prefix(part: _Part, room: int) -> dict[str, Any] | None:
