@@ -23,7 +23,7 @@ from bot.slack.listeners import BUSY, NOT_HERE
 from bot.slack.run import SlackBot
 from integrations.cluster.simulated import SimulatedCluster
 from tests.slack import signing, workspace
-from tests.slack.harness import APP_TOKEN, close_socket_mode
+from tests.slack.harness import APP_TOKEN
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import Call, FakeSlackWebAPI
 
@@ -51,9 +51,6 @@ def running(fake: FakeSlackWebAPI, *, socket_mode: bool = False, **settings: Any
     try:
         yield bot
     finally:
-        if bot.socket is not None:
-            close_socket_mode(bot.socket._handler)  # fast close for tests (the handler's own takes ~4 s)
-            bot.socket = None
         bot.stop()
 
 
