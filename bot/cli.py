@@ -44,6 +44,11 @@ def _login() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["digest"]:  # `pilothouse digest --print`: a subcommand of its own
+        from bot.digest import cli
+
+        return cli.main(argv[1:])
     args = parser().parse_args(argv)
     from pydantic import ValidationError
 
