@@ -61,7 +61,7 @@ class DigestOff(Action):
 
 TZ = Param("tz", "ZONE", "IANA time zone of the schedule, e.g. `Europe/Berlin` (default UTC)", ("--tz",))
 
-NOW = (
+SPECS = (
     CommandSpec(
         words=("digest", "now"),
         model=DigestNow,
@@ -70,8 +70,6 @@ NOW = (
         params=(NAMESPACE, CLUSTER),
         examples=("digest now", "digest now -n shop"),
     ),
-)
-SCHEDULES = (
     CommandSpec(
         words=("digest", "schedule"),
         model=DigestSchedule,
@@ -105,5 +103,3 @@ SCHEDULES = (
         examples=("digest off d-3f9a2c",),
     ),
 )
-
-SPECS = NOW  # the schedule commands join when their handlers do
