@@ -131,6 +131,10 @@ class KubeCluster:
     def server(self) -> str:
         return str(self._api().configuration.host)
 
+    def api_client(self) -> ApiClient:
+        """The shared client, for integrations beyond the `Cluster` port (leader election's Lease)."""
+        return self._api()
+
     # --- raw requests -----------------------------------------------------------------------
 
     def _request(
