@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from commands.cron import parse_cron
-from commands.read import CLUSTER, NAMESPACE, InNamespace
+from commands.read import CLUSTER, InNamespace
 from commands.registry import Action, CommandSpec, Param
 
 SCHEDULE_ID = re.compile(r"^d-[0-9a-f]{6}$")
@@ -59,6 +59,12 @@ class DigestOff(Action):
     id: ScheduleId
 
 
+NAMESPACE = Param(
+    "namespace",
+    "NAMESPACE",
+    "one namespace (default: the whole cluster, or yours from `use -n`)",
+    ("-n", "--namespace"),
+)
 TZ = Param("tz", "ZONE", "IANA time zone of the schedule, e.g. `Europe/Berlin` (default UTC)", ("--tz",))
 
 SPECS = (
