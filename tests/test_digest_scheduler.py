@@ -63,11 +63,11 @@ def url(redis_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(fake_slack: FakeSlackWebAPI, url: str, tmp_path: Path) -> Callable[[], Settings]:
+def settings(fake_slack: FakeSlackWebAPI, url: str, tmp_path: Path) -> Callable[..., Settings]:
     policy = tmp_path / "policy.yaml"
     policy.write_text("rules:\n  - {name: alice-digests, effect: allow, users: [U0ALICE01], commands: ['digest *']}\n")
 
-    def make() -> Settings:
+    def make(**extra: Any) -> Settings:
         return Settings(
             redis_url=url,
             slack_bot_token=TOKEN,
@@ -75,6 +75,7 @@ def settings(fake_slack: FakeSlackWebAPI, url: str, tmp_path: Path) -> Callable[
             policy_file=policy,
             leader_ttl=3,
             digest_late_after=0.5,
+            **extra,
         )
 
     return make
@@ -125,7 +126,7 @@ def assert_each_fire_time_posted_once(fake: FakeSlackWebAPI, url: str) -> list[f
 
 
 def test_two_replicas_post_each_fire_time_exactly_once(
-    fake_slack: FakeSlackWebAPI, settings: Callable[[], Settings], url: str
+    fake_slack: FakeSlackWebAPI, settings: Callable[..., Settings], url: str
 ) -> None:
     with replica(settings(), fake_slack) as one, replica(settings(), fake_slack) as two:
         wait_until(lambda: one.leading or two.leading, "a leader")
@@ -140,7 +141,7 @@ def test_two_replicas_post_each_fire_time_exactly_once(
 
 
 def test_a_partitioned_leader_stops_at_once_and_the_other_takes_over(
-    fake_slack: FakeSlackWebAPI, settings: Callable[[], Settings], url: str, monkeypatch: pytest.MonkeyPatch
+    fake_slack: FakeSlackWebAPI, settings: Callable[..., Settings], url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with replica(settings(), fake_slack) as one, replica(settings(), fake_slack) as two:
         wait_until(lambda: one.leading or two.leading, "a leader")
@@ -170,7 +171,7 @@ def test_a_partitioned_leader_stops_at_once_and_the_other_takes_over(
 
 
 def test_a_schedule_set_from_chat_survives_a_restart_and_stops_when_turned_off(
-    fake_slack: FakeSlackWebAPI, settings: Callable[[], Settings], url: str
+    fake_slack: FakeSlackWebAPI, settings: Callable[..., Settings], url: str
 ) -> None:
     with replica(settings(), fake_slack) as first:
         text = first.say('digest schedule "0 9 * * 1-5" --tz Europe/Berlin')
@@ -189,7 +190,7 @@ def test_a_schedule_set_from_chat_survives_a_restart_and_stops_when_turned_off(
 
 
 def test_a_fire_missed_before_leadership_is_posted_once_late_and_says_so(
-    fake_slack: FakeSlackWebAPI, settings: Callable[[], Settings], url: str
+    fake_slack: FakeSlackWebAPI, settings: Callable[..., Settings], url: str
 ) -> None:
     with replica(settings(), fake_slack) as first:
         first.say('digest schedule "* * * * *" -n payments')
@@ -220,3 +221,22 @@ def test_the_leader_election_follows_the_settings(url: str) -> None:
         leadership(wiring.build(Settings(leader_election="redis"), user="me"))
     with pytest.raises(ConfigError, match="needs a real cluster"):
         leadership(wiring.build(Settings(leader_election="lease"), user="me"))
+
+
+def test_the_slack_bot_runs_the_scheduler_from_start_to_stop(
+    fake_slack: FakeSlackWebAPI, settings: Callable[..., Settings]
+) -> None:
+    from bot.slack import run
+
+    config = settings(slack_signing_secret="s3cret", http_host="127.0.0.1", http_port=0)
+    app = wiring.build(config, user="nobody")
+    bot = run.build(app).start()
+    try:
+        assert bot.digests is not None
+        wait_until(lambda: bot.digests is not None and bot.digests.leader.leading, "the bot to lead")
+        reply = app.pipeline.handle(Message("U0ALICE01", CHANNEL, 'digest schedule "0 9 * * 1-5" -n shop'))
+        schedule = str(reply.blocks[0]).split("`")[1]
+        wait_until(lambda: bot.digests is not None and schedule in bot.digests.job_ids, "the new job")
+    finally:
+        bot.stop()
+    assert not bot.digests.leader.leading and bot.digests.job_ids == set()
