@@ -240,3 +240,16 @@ def test_the_slack_bot_runs_the_scheduler_from_start_to_stop(
     finally:
         bot.stop()
     assert not bot.digests.leader.leading and bot.digests.job_ids == set()
+
+
+def test_a_schedule_that_cannot_be_read_does_not_stop_the_others() -> None:
+    from integrations.scheduler.leader import SoleLeader
+    from integrations.scheduler.runner import JobSpec
+
+    specs = [JobSpec("d-000001", "0 9 * * *", "Mars/Olympus_Mons"), JobSpec("d-000002", "0 9 * * *", "UTC")]
+    scheduler = LeaderScheduler(leader=SoleLeader(), jobs=lambda: specs, version=lambda: "1", run=lambda *_: None)
+    scheduler.start()
+    try:
+        assert scheduler.job_ids == {"d-000002"}
+    finally:
+        scheduler.stop()

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.digest.model import Digest, PilothouseChange, Scope, Seen
+from bot.digest.model import Digest, PilothouseChange, Scope, Seen, seen
 from bot.handlers.findings import POD_PHASES, crash_looping, pod_counts, problems, warning_groups
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
@@ -45,7 +45,7 @@ def build(
     cluster_wide = scope.namespace is None
     found = problems(facts.deployments, facts.pods, facts.nodes, now)
     counts = pod_counts(facts.pods)
-    current = {p.key: Seen(p.object(cluster_wide=cluster_wide), p.text) for p in found}
+    current = seen(found, cluster_wide=cluster_wide)
     before = previous or {}
     restarters = sorted((p for p in facts.pods if p.restarts), key=lambda p: (-p.restarts, p.namespace, p.name))
 

@@ -62,5 +62,8 @@ class Digest:
 
     def seen(self) -> dict[str, Seen]:
         """What the next digest compares with: each problem by its key."""
-        cluster_wide = self.scope.namespace is None
-        return {p.key: Seen(p.object(cluster_wide=cluster_wide), p.text) for p in self.problems}
+        return seen(self.problems, cluster_wide=self.scope.namespace is None)
+
+
+def seen(problems: tuple[Problem, ...] | list[Problem], *, cluster_wide: bool) -> dict[str, Seen]:
+    return {p.key: Seen(p.object(cluster_wide=cluster_wide), p.text) for p in problems}

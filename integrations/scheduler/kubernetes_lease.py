@@ -67,7 +67,7 @@ class LeaseLeader:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._stopped()
+        self._stopped()  # at once: the lease itself expires for the next leader
 
     def _run(self, on_started: Callback) -> None:
         lock = _StoppableLease(self._name, self._namespace, self.identity, self._api, self._stopping)
@@ -92,6 +92,10 @@ class LeaseLeader:
     def _stopped(self) -> None:
         if self._leading:
             self._leading = False
-            log.warning("leader %s: lost the lease", self.identity)
+            log.log(
+                logging.INFO if self._stopping.is_set() else logging.WARNING,
+                "leader %s: no longer leads",
+                self.identity,
+            )
             if self._on_stopped is not None:
                 self._on_stopped()

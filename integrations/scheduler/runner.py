@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from commands.errors import PilothouseError
 from integrations.scheduler.leader import Leadership
 from integrations.scheduler.triggers import trigger
 
@@ -118,7 +119,11 @@ class LeaderScheduler:
         for spec in wanted.values():
             if had.get(spec.id) == spec:
                 continue
-            cron = self._trigger(spec.cron, spec.tz)
+            try:
+                cron = self._trigger(spec.cron, spec.tz)
+            except (ValueError, PilothouseError) as e:  # e.g. data edited by hand: the others still run
+                log.error("scheduled job %s is skipped: %s", spec.id, e)
+                continue
             # On gaining leadership, a fire missed in the handover is still due: start from it.
             missed = latest_fire(cron, self._clock(), self._grace) if first else None
             self._scheduler.add_job(
