@@ -253,3 +253,31 @@ def test_a_schedule_that_cannot_be_read_does_not_stop_the_others() -> None:
         assert scheduler.job_ids == {"d-000002"}
     finally:
         scheduler.stop()
+
+
+@pytest.mark.parametrize("scheduled_after_the_fire", [False, True])
+def test_a_new_leader_posts_a_missed_fire_only_if_it_was_scheduled_by_then(scheduled_after_the_fire: bool) -> None:
+    from datetime import UTC, timedelta
+
+    from integrations.scheduler.leader import SoleLeader
+    from integrations.scheduler.runner import JobSpec
+
+    wait_until(lambda: 1.0 <= time.time() % PERIOD <= 1.2, "1 s after a fire time")
+    now = datetime.now(UTC)
+    made = now - timedelta(seconds=0.5 if scheduled_after_the_fire else 30)
+    runs: list[datetime] = []
+    spec = JobSpec("d-000003", "* * * * *", "UTC", made)
+    scheduler = LeaderScheduler(
+        leader=SoleLeader(),
+        jobs=lambda: [spec],
+        version=lambda: "1",
+        run=lambda _, due: runs.append(due),
+        make_trigger=every_two_seconds,
+    )
+    scheduler.start()
+    try:
+        time.sleep(0.5)  # well before the next fire time
+        assert len(runs) == (0 if scheduled_after_the_fire else 1)
+        assert all(due < now for due in runs)
+    finally:
+        scheduler.stop()

@@ -53,7 +53,7 @@ class ScheduledDigests:
         self._clock = clock
 
     def jobs(self) -> list[JobSpec]:
-        return [JobSpec(s.id, s.cron, s.tz) for s in self._book.all()]
+        return [JobSpec(s.id, s.cron, s.tz, datetime.fromisoformat(s.created)) for s in self._book.all()]
 
     def version(self) -> str | None:
         return self._book.version()

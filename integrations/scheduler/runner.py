@@ -32,6 +32,7 @@ class JobSpec:
     id: str
     cron: str
     tz: str
+    not_before: datetime | None = None  # when it was scheduled: earlier fires were never due
 
 
 def latest_fire(cron: CronTrigger, now: datetime, grace: float) -> datetime | None:
@@ -126,6 +127,8 @@ class LeaderScheduler:
                 continue
             # On gaining leadership, a fire missed in the handover is still due: start from it.
             missed = latest_fire(cron, self._clock(), self._grace) if first else None
+            if missed and spec.not_before and missed < spec.not_before:
+                missed = None
             self._scheduler.add_job(
                 self._fire,
                 cron,
@@ -138,7 +141,7 @@ class LeaderScheduler:
 
     def _fire(self, spec: JobSpec) -> None:
         due = latest_fire(self._trigger(spec.cron, spec.tz), self._clock(), self._grace)
-        if due is None:
+        if due is None or (spec.not_before and due < spec.not_before):
             return
         try:
             self._run(spec.id, due)
