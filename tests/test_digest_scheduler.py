@@ -247,12 +247,34 @@ def test_a_schedule_that_cannot_be_read_does_not_stop_the_others() -> None:
     from integrations.scheduler.runner import JobSpec
 
     specs = [JobSpec("d-000001", "0 9 * * *", "Mars/Olympus_Mons"), JobSpec("d-000002", "0 9 * * *", "UTC")]
-    scheduler = LeaderScheduler(leader=SoleLeader(), jobs=lambda: specs, version=lambda: "1", run=lambda *_: None)
+    version = ["1"]
+    scheduler = LeaderScheduler(
+        leader=SoleLeader(), jobs=lambda: list(specs), version=lambda: version[0], run=lambda *_: None, sync_every=0.1
+    )
     scheduler.start()
     try:
         assert scheduler.job_ids == {"d-000002"}
+        # Removing the bad one and adding another still syncs.
+        specs[:] = [specs[1], JobSpec("d-000004", "30 9 * * *", "UTC")]
+        version[0] = "2"
+        wait_until(lambda: scheduler.job_ids == {"d-000002", "d-000004"}, "the re-sync")
     finally:
         scheduler.stop()
+    assert scheduler.job_ids == set()
+
+
+def test_a_store_failure_on_gaining_leadership_leaves_no_scheduler_running() -> None:
+    from commands.errors import StoreUnavailable
+    from integrations.scheduler.leader import SoleLeader
+
+    def unavailable() -> list[Any]:
+        raise StoreUnavailable("The state store cannot be used (test)")
+
+    scheduler = LeaderScheduler(leader=SoleLeader(), jobs=unavailable, version=lambda: "1", run=lambda *_: None)
+    with pytest.raises(StoreUnavailable):
+        scheduler.start()
+    scheduler.stop()
+    assert scheduler.job_ids == set()
 
 
 @pytest.mark.parametrize("scheduled_after_the_fire", [False, True])
@@ -281,3 +303,22 @@ def test_a_new_leader_posts_a_missed_fire_only_if_it_was_scheduled_by_then(sched
         assert all(due < now for due in runs)
     finally:
         scheduler.stop()
+
+
+def test_a_leader_that_cannot_start_gives_the_role_up_and_tries_again(url: str) -> None:
+    attempts: list[float] = []
+    stopped: list[float] = []
+
+    def start() -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise RuntimeError("the store is down (test)")
+
+    leader = RedisLeader(url, key="pilothouse:leader:retry-test", ttl=3)
+    leader.start(start, lambda: stopped.append(time.monotonic()))
+    try:
+        wait_until(lambda: leader.leading and len(attempts) == 2, "a second, successful start")
+        assert len(stopped) == 1  # the failed start was undone
+    finally:
+        leader.stop()
+    assert not leader.leading and len(stopped) == 2

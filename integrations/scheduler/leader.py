@@ -109,7 +109,11 @@ class RedisLeader:
         self._leading = True
         log.info("leader %s: gained leadership", self.identity)
         try:
-            on_started()
+            try:
+                on_started()
+            except Exception:  # e.g. the store is down: give the role up, compete again later
+                log.exception("leader %s: could not start leading", self.identity)
+                return
             while not self._stopping.wait(self._interval):
                 if not self._try(lambda: self._extend()):
                     log.warning("leader %s: lost leadership", self.identity)

@@ -92,14 +92,18 @@ class LeaderScheduler:
             )
             self._scheduler, self._synced = scheduler, None
             scheduler.add_job(self._sync, "interval", seconds=self._sync_every, id=SYNC_JOB)
-            self._sync_locked(first=True)
+            try:
+                self._sync_locked(first=True)
+            except Exception:
+                self._scheduler = None  # the leadership is given up by the caller
+                raise
             scheduler.start()
         log.info("scheduler: leading with %d digest job(s)", len(self.job_ids))
 
     def _follow(self) -> None:
         with self._lock:
             scheduler, self._scheduler = self._scheduler, None
-        if scheduler is not None:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)  # running jobs finish; nothing new starts
             log.info("scheduler: stopped (no longer the leader)")
 
@@ -116,7 +120,8 @@ class LeaderScheduler:
         wanted = {spec.id: spec for spec in self._jobs()}
         had = self._synced[1] if self._synced else {}
         for gone in had.keys() - wanted.keys():
-            self._scheduler.remove_job(gone)
+            if self._scheduler.get_job(gone) is not None:  # a skipped one never was a job
+                self._scheduler.remove_job(gone)
         for spec in wanted.values():
             if had.get(spec.id) == spec:
                 continue
