@@ -25,6 +25,7 @@ def parser() -> argparse.ArgumentParser:
         "against a simulated demo cluster. Set PILOTHOUSE_KUBECONFIG (or KUBECONFIG) for real "
         "clusters, PILOTHOUSE_REDIS_URL for shared state, and PILOTHOUSE_SLACK_BOT_TOKEN with "
         "PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP) for Slack.",
+        epilog="pilothouse digest --print [--cluster C] [-n NS]: a cluster digest on stdout (pilothouse digest -h).",
     )
     p.add_argument(
         "--user", default=os.environ.get("PILOTHOUSE_USER") or _login(), help="who is speaking (default: your login)"
@@ -44,6 +45,11 @@ def _login() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["digest"]:  # `pilothouse digest --print`: a subcommand of its own
+        from bot.digest import cli
+
+        return cli.main(argv[1:])
     args = parser().parse_args(argv)
     from pydantic import ValidationError
 

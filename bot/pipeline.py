@@ -75,6 +75,7 @@ class Pipeline:
         self.registry = registry
         self.policy = policy
         self.clusters = clusters
+        self.store = store
         self.audit = AuditLog(store)
         self.confirmations = Confirmations(store)
         self.conversations = Conversations(store)
@@ -253,7 +254,7 @@ class Pipeline:
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
         if isinstance(parsed.action, OnCluster):
             self._authorise(message, parsed, trace)
-        context = Context(message, self.clusters, self.policy, self.registry, self._clock())
+        context = Context(message, self.clusters, self.policy, self.registry, self._clock(), self.store)
         reply = HANDLERS[type(parsed.action)](parsed.action, context)
         if reply.awaiting is not None:
             self.confirmations.wait_for(message.user, message.channel, reply.awaiting)

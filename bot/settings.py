@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
     work_settle: float = Field(
         default=0.05, ge=0, le=1, description="seconds of quiet before a burst's work starts (acks first); 0: at once"
     )
+    # Scheduled digests: which replica posts them (the leader) and how late one may still be posted.
+    leader_election: Literal["auto", "redis", "lease", "none"] = Field(
+        default="auto", description="auto: a Kubernetes Lease in a pod, else a Redis lock, else this process alone"
+    )
+    leader_ttl: float = Field(default=15.0, ge=3, le=300, description="seconds a leader may go silent")
+    leader_lease_name: str = Field(default="pilothouse-scheduler", min_length=1)
+    leader_lease_namespace: str | None = Field(default=None, description="default: the in-cluster namespace")
+    digest_misfire_grace: float = Field(default=3600.0, ge=1, description="a digest this late is still posted")
+    digest_late_after: float = Field(default=60.0, ge=0, description="a digest this late says so")
 
     @property
     def pipeline_processes(self) -> int:

@@ -7,7 +7,12 @@ from collections.abc import Iterable
 from commands.registry import CommandSpec
 from commands.replies import Block, Fields, Heading, Paragraph, Preformatted, Reply, Table
 
-FAMILY_TITLES = {"meta": "About Pilothouse", "read": "Look at a cluster", "deploy": "Change a cluster"}
+FAMILY_TITLES = {
+    "meta": "About Pilothouse",
+    "read": "Look at a cluster",
+    "deploy": "Change a cluster",
+    "digest": "Digests",
+}
 
 
 def overview(specs: Iterable[CommandSpec], *, hidden: int = 0) -> Reply:
@@ -34,7 +39,9 @@ def command_help(spec: CommandSpec) -> Reply:
         blocks.append(Fields((("also", ", ".join(" ".join(a) for a in spec.aliases)),)))
     if spec.examples:
         blocks.append(Fields((("examples", "  ·  ".join(f"`{e}`" for e in spec.examples)),)))
-    blocks.append(Fields((("changes the cluster", "yes" if spec.access == "write" else "no"),)))
+    # Digest schedules are write access for the policy, but they change Pilothouse's own data.
+    changes = "this channel's digest schedules" if spec.family == "digest" else "the cluster"
+    blocks.append(Fields(((f"changes {changes}", "yes" if spec.access == "write" else "no"),)))
     return Reply(tuple(blocks))
 
 

@@ -10,6 +10,7 @@ from bot.policy import Policy
 from commands.registry import Registry
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.port import Cluster
+from integrations.store.port import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,11 @@ class Context:
     policy: Policy
     registry: Registry
     now: datetime
+    store: Store | None = None  # shared state (digest schedules and snapshots); None in bare handler tests
+
+    def shared_store(self) -> Store:
+        assert self.store is not None, "this handler needs the pipeline's store"
+        return self.store
 
     @property
     def user(self) -> str:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from slack_bolt import App
 
 from bot import work_pool
+from bot.digest.wiring import scheduled_digests
 from bot.ops import Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
+from bot.slack.digests import SlackPoster
 from bot.slack.interactions import Interactions
 from bot.slack.jobs import Job, SlackWork
 from bot.slack.listeners import FrontDoor, JobRunner
@@ -19,6 +21,7 @@ from bot.slack.server import HttpServer, SocketMode, slack_http_app
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
 from commands.errors import ConfigError
+from integrations.scheduler.runner import LeaderScheduler
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +36,20 @@ class SlackBot:
     interactions: Interactions
     http: HttpServer
     socket: SocketMode | None
+    digests: LeaderScheduler | None = None  # posts scheduled digests while this replica leads
     work: SlackWork | None = None  # the jobs' work, when it runs in this process
 
     def start(self) -> SlackBot:
         self.http.start()
         if self.socket is not None:
             self.socket.connect()
+        if self.digests is not None:
+            self.digests.start()
         return self
 
     def stop(self) -> None:
+        if self.digests is not None:
+            self.digests.stop()  # first: a replica shutting down hands the schedule over at once
         if self.socket is not None:
             self.socket.close()
         self.http.stop()
@@ -103,7 +111,8 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     if socket_mode:
         assert settings.slack_app_token is not None
         socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
-    return SlackBot(bolt, jobs, handlers, interactions, http, socket, work)
+    digests = scheduled_digests(pilothouse, SlackPoster(client))
+    return SlackBot(bolt, jobs, handlers, interactions, http, socket, digests, work)
 
 
 def run(pilothouse: Pilothouse) -> int:
@@ -113,7 +122,10 @@ def run(pilothouse: Pilothouse) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    # Wake now and then: the kernel may deliver SIGTERM to any of our threads, and Python runs
+    # the handler only when the main thread runs again; a wait without timeout could miss it.
+    while not stop.wait(timeout=0.5):
+        pass
     log.warning("stopping: finishing the work in flight")
     bot.stop()
     return 0

@@ -133,6 +133,10 @@ class KubeCluster:
     def server(self) -> str:
         return str(self._api().configuration.host)
 
+    def api_client(self) -> ApiClient:
+        """The shared client, for integrations beyond the `Cluster` port (leader election's Lease)."""
+        return self._api()
+
     # --- raw requests -----------------------------------------------------------------------
 
     def _request(self, path: str, query: list[tuple[str, str]], call: _Call, *args: Any, **options: Any) -> bytes:

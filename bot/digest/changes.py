@@ -1,0 +1,48 @@
+"""Changes made through Pilothouse in a period, from the audit trail: never guessed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.audit import AuditLog, AuditRecord
+from bot.digest.model import PilothouseChange
+
+ROLLOUT_COMMANDS = ("deploy", "rollback", "restart", "scale")
+SCAN = (1_000, 10_000)  # newest records first; the second, longer read only when the period needs it
+
+
+def pilothouse_changes(
+    audit: AuditLog, cluster: str, namespace: str | None, since: datetime, until: datetime
+) -> list[PilothouseChange]:
+    for count in SCAN:
+        records = audit.recent(count)
+        if len(records) < count or records[-1].at < since:
+            break
+    return [
+        PilothouseChange(r.at, r.user_name or r.user, _what(r), r.namespace)
+        for r in records
+        if since <= r.at <= until and r.cluster == cluster and _counts(r) and namespace in (None, r.namespace)
+    ]
+
+
+def _counts(r: AuditRecord) -> bool:
+    if r.outcome != "ok" or r.command not in ROLLOUT_COMMANDS:
+        return False
+    # A scale to 0 first asks for a `yes`: only the confirmed record is the change.
+    return not (r.command == "scale" and r.args.get("replicas") == 0 and not r.args.get("confirmed"))
+
+
+def _what(r: AuditRecord) -> str:
+    args = r.args
+    name = str(args.get("name", "?"))
+    match r.command:
+        case "deploy":
+            container = f" -c {args['container']}" if args.get("container") else ""
+            return f"deploy {name} {args.get('image', '?')}{container}"
+        case "scale":
+            return f"scale {name} {args.get('replicas', '?')}"
+        case "rollback":
+            to = f" --to-revision {args['to_revision']}" if args.get("to_revision") else ""
+            return f"rollback {name}{to}"
+        case _:
+            return f"{r.command} {name}"

@@ -1,0 +1,53 @@
+"""`pilothouse digest --print`: a digest on stdout, for trying it and for cron without Slack."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+
+from commands.errors import PilothouseError
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pilothouse digest",
+        description="Render a digest of a cluster (or one namespace). With PILOTHOUSE_REDIS_URL set, each run "
+        "also says what changed since the previous run for the same --place.",
+    )
+    p.add_argument("--print", action="store_true", required=True, help="write the digest to stdout as text")
+    p.add_argument("--cluster", metavar="C", help="the cluster (default: the default cluster)")
+    p.add_argument("-n", "--namespace", metavar="N", help="one namespace (default: the whole cluster)")
+    p.add_argument("--place", default="cli", help="whose 'last digest' to compare with (default: cli)")
+    p.add_argument("--env-file", metavar="PATH", help="read PILOTHOUSE_* settings from this file too")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    from pydantic import ValidationError
+
+    from bot import wiring
+    from bot.digest import render
+    from bot.digest.service import DigestMaker
+    from bot.settings import Settings
+    from commands.values import dns_label
+    from integrations.render.text import render as text
+
+    if args.env_file and not os.path.isfile(args.env_file):
+        print(f"pilothouse digest: --env-file {args.env_file}: no such file", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]
+        namespace = dns_label(args.namespace) if args.namespace else None
+        clusters, store = wiring.build_clusters(settings), wiring.build_store(settings)
+        digest = DigestMaker(clusters, store).make(args.place, args.cluster, namespace, now=datetime.now(UTC))
+    except (ValidationError, ValueError) as e:
+        print(f"pilothouse digest: {e}", file=sys.stderr)
+        return 2
+    except PilothouseError as e:
+        print(f"pilothouse digest: {e}", file=sys.stderr)
+        return 2
+    print(text(render.both(digest)))
+    return 0

@@ -1,0 +1,82 @@
+"""Scheduled digests: each fire time posted exactly once, by whichever replica leads.
+
+Leader election decides who runs the scheduler, but a leader can be paused past its term, so
+every run is also guarded by SET NX on (schedule, fire time): of all the replicas that might
+run one fire time, only the first to claim it posts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.digest import render
+from bot.digest.schedules import ScheduleBook
+from bot.digest.service import DigestMaker
+from commands.errors import PilothouseError
+from commands.replies import Reply, error_reply
+from integrations.scheduler.runner import JobSpec
+from integrations.store.port import Store
+
+log = logging.getLogger(__name__)
+
+FIRED_TTL = 7 * 86400.0  # far longer than any misfire grace time
+LATE_AFTER = 60.0  # seconds after its time a digest says it is late
+
+
+class Poster(Protocol):
+    def post(self, channel: str, summary: Reply, details: Reply) -> None:
+        """The summary in the channel, the details in its thread."""
+        ...
+
+
+class ScheduledDigests:
+    def __init__(
+        self,
+        *,
+        maker: DigestMaker,
+        store: Store,
+        poster: Poster,
+        identity: str,
+        late_after: float = LATE_AFTER,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._maker = maker
+        self._store = store
+        self._book = ScheduleBook(store)
+        self._poster = poster
+        self._identity = identity
+        self._late_after = late_after
+        self._clock = clock
+
+    def jobs(self) -> list[JobSpec]:
+        return [JobSpec(s.id, s.cron, s.tz, datetime.fromisoformat(s.created)) for s in self._book.all()]
+
+    def version(self) -> str | None:
+        return self._book.version()
+
+    def fire(self, schedule_id: str, due: datetime) -> bool:
+        """Post the digest due at `due`, unless it was claimed already; True if this call posted it."""
+        schedule = self._book.get(schedule_id)
+        if schedule is None:
+            return False  # stopped meanwhile
+        claim = f"digest:fired:{schedule_id}:{due.astimezone(UTC).isoformat()}"
+        if not self._store.set_if_absent(claim, self._identity, ttl=FIRED_TTL):
+            log.info("digest %s for %s was claimed by another replica", schedule_id, due.isoformat())
+            return False
+        zone = ZoneInfo(schedule.tz)
+        now = self._clock().astimezone(zone)
+        local = due.astimezone(zone)
+        late = f"{local:%H:%M} {schedule.tz}" if (now - due).total_seconds() > self._late_after else None
+        try:
+            digest = self._maker.make(schedule.channel, schedule.cluster, schedule.namespace, now=now, late=late)
+            summary, details = render.summary(digest), render.details(digest)
+        except PilothouseError as e:
+            # The channel learns why its digest is missing; the claim stays: no double post later.
+            summary = error_reply(f"Digest `{schedule_id}` could not be made: {e.message}", e.hint)
+            details = Reply(())
+        self._poster.post(schedule.channel, summary, details)
+        return True

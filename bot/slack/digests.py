@@ -1,0 +1,34 @@
+"""Posting scheduled digests to Slack: the short summary in the channel, details in its thread."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from commands.replies import Reply
+from integrations.render.blocks import render_message
+
+log = logging.getLogger(__name__)
+
+
+class SlackPoster:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def post(self, channel: str, summary: Reply, details: Reply) -> None:
+        top = render_message(summary, title="digest")
+        posted = self._client.chat_postMessage(channel=channel, text=top.text, blocks=list(top.blocks))
+        if not details.blocks:
+            return
+        thread = str(posted["ts"])
+        below = render_message(details, title="digest details")
+        self._client.chat_postMessage(channel=channel, thread_ts=thread, text=below.text, blocks=list(below.blocks))
+        if below.attachment is not None:
+            self._client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                filename=below.attachment.filename,
+                title=below.attachment.title,
+                content=below.attachment.content,
+            )
