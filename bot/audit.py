@@ -18,7 +18,9 @@ from integrations.store.port import Store
 log = logging.getLogger(__name__)
 
 AUDIT_KEY = "audit"
-Outcome = Literal["ok", "invalid", "denied", "failed", "error"]
+# "asked": a question went back (which container? yes or no? which image?): nothing done yet.
+# "unchanged": the command was fine but had nothing to do (already at 3 replicas).
+Outcome = Literal["ok", "asked", "unchanged", "invalid", "denied", "failed", "error"]
 
 
 class AuditRecord(BaseModel):

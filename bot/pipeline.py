@@ -60,6 +60,12 @@ class _Trace:
     asked: bool = False  # the command lacked arguments and a question went back
 
 
+def _outcome(reply: Reply, trace: _Trace) -> Outcome:
+    if trace.asked or reply.awaiting is not None or reply.effect == "asked":
+        return "asked"
+    return "unchanged" if reply.effect == "nothing" else "ok"
+
+
 class Pipeline:
     def __init__(
         self,
@@ -100,7 +106,7 @@ class Pipeline:
     def _handle(self, message: Message, trace: _Trace) -> Reply:
         try:
             reply = self._run(message, trace)
-            outcome: Outcome = "invalid" if trace.asked else "ok"
+            outcome: Outcome = _outcome(reply, trace)
             error = None
         except ParseError as e:
             reply, outcome, error = error_reply(e.message, e.hint), "invalid", type(e).__name__

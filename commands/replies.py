@@ -102,6 +102,10 @@ class Reply:
     request_id: str | None = field(default=None, compare=False)
     awaiting: Awaiting | None = None
     follow: Follow | None = None
+    # More, for whoever wants it: a thread under the reply in Slack, printed after it elsewhere.
+    details: tuple[Block, ...] = ()
+    # What the command did: "asked" a question back (which container?), or "nothing" was needed.
+    effect: Literal["done", "asked", "nothing"] = "done"
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, limit: int) -> Table:

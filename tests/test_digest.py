@@ -90,14 +90,19 @@ def test_fixing_a_problem_shows_it_resolved_and_the_change_made(cluster: Simulat
     assert "First digest here" in first
     c.say("scale checkout 0 --reason 'stop the crash loop'")  # asks first: not a change yet
     c.say("yes")
+    c.say("scale web 3")  # already 3: nothing was changed
+    c.say("deploy api nginx:2 -n payments")  # two containers: asks which, changes nothing
+    assert [r.outcome for r in c.pipeline.audit.recent(2)] == ["asked", "unchanged"]
     after = c.say("digest now -n shop")
     assert "Since the last digest: 0 new, 2 resolved." in after
-    since = next(b for b in c.last.blocks if isinstance(b, Table) and b.columns == ("", "OBJECT", "PROBLEM"))
+    since = next(
+        b for b in (*c.last.blocks, *c.last.details) if isinstance(b, Table) and b.columns == ("", "OBJECT", "PROBLEM")
+    )
     assert {(r[0], r[1].rsplit("-", 2)[0] if r[1].startswith("pod/") else r[1]) for r in since.rows} == {
         ("resolved", "deployment/checkout"),
         ("resolved", "pod/checkout"),
     }
-    made = next(b for b in c.last.blocks if isinstance(b, Table) and b.columns[0] == "WHEN")
+    made = next(b for b in (*c.last.blocks, *c.last.details) if isinstance(b, Table) and b.columns[0] == "WHEN")
     assert [(r[1], r[2], r[3]) for r in made.rows] == [("alice", "scale checkout 0", "shop")]
     assert "No change since the last digest" in c.say("digest now -n shop")
 

@@ -608,3 +608,18 @@ def test_real_rollout_is_followed_in_one_message_and_offers_a_rollback(
         assert "Rolling back `shop-web`" in text_of(done) and "nginx:broken → nginx:1" in text_of(done)
         again = fake.calls("chat.postMessage")[-1]
         assert again.args["thread_ts"] == event["ts"]  # in the deploy's thread
+
+
+def test_a_digest_in_slack_is_a_short_summary_with_the_details_in_its_thread(
+    bot: SlackBot, fake: FakeSlackWebAPI
+) -> None:
+    mention = signing.app_mention(f"<@{workspace.BOT_USER_ID}> digest now -n shop")
+    assert SlackSender(events_url(bot), SECRET).send(*signing.event_callback(mention)).status == 200
+    summary, details = fake.wait_for("chat.postMessage", count=2)[:2]
+    assert "Digest of namespace `shop` on `demo`" in text_of(summary) and "Crash-looping pods" not in text_of(summary)
+    assert "Crash-looping pods" in text_of(details) and "checkout-" in text_of(details)
+    assert summary.args["thread_ts"] == details.args["thread_ts"] == mention["ts"]
+    # A slash command's answer has no thread: the details follow it.
+    command(bot, fake, "digest now -n shop")
+    answer, more = fake.wait_for("response_url", count=2)[:2]
+    assert "Digest of namespace" in text_of(answer) and "Crash-looping pods" in text_of(more)

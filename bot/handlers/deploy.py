@@ -63,7 +63,10 @@ def _target(action: Change, ctx: Context, *, unless_paused: str | None = None) -
 def scale(action: Scale, ctx: Context) -> Reply:
     cluster, namespace, before = _target(action, ctx)
     if before.desired == action.replicas:
-        return Reply((Notice("info", f"`{action.name}` already has {action.replicas} replicas; nothing to do."),))
+        return Reply(
+            (Notice("info", f"`{action.name}` already has {action.replicas} replicas; nothing to do."),),
+            effect="nothing",
+        )
     cause = change_cause(action, ctx, f"scale {action.name} {before.desired}→{action.replicas}")
     planned = cluster.scale_deployment(namespace, action.name, action.replicas, cause=cause, dry_run=True)
     preview = Fields((("Replicas", f"{before.desired} → {planned.desired}"), ("Where", where(namespace, cluster.name))))
@@ -92,14 +95,16 @@ def deploy(action: Deploy, ctx: Context) -> Reply:
             for name, image in containers.items()
         )
         question = f"`{action.name}` has {len(containers)} containers: which one gets `{action.image}`?"
-        return Reply((Heading(question), Actions(buttons)))
+        return Reply((Heading(question), Actions(buttons)), effect="asked")
     container = action.container or next(iter(containers))
     if container not in containers:
         raise Invalid(
             f"`{action.name}` has no container `{container}`; it has: {', '.join(containers)}.", cluster=cluster.name
         )
     if containers[container] == action.image:
-        return Reply((Notice("info", f"`{action.name}` already runs `{action.image}`; nothing to do."),))
+        return Reply(
+            (Notice("info", f"`{action.name}` already runs `{action.image}`; nothing to do."),), effect="nothing"
+        )
     change = f"{containers[container]} → {action.image}"
     cause = change_cause(action, ctx, f"deploy {action.name} {action.image}")
     cluster.set_image(namespace, action.name, container, action.image, cause=cause, dry_run=True)
@@ -155,7 +160,7 @@ def rollback(action: Rollback, ctx: Context) -> Reply:
     images = ", ".join(image for _, image in planned.images)
     if planned.skipped:
         text = f"Skipped: `{action.name}` already runs the template of revision {planned.revision} ({images})."
-        return Reply((Notice("info", text),))
+        return Reply((Notice("info", text),), effect="nothing")
     done = cluster.rollback_deployment(namespace, action.name, action.to_revision, cause=cause, dry_run=False)
     old_images = ", ".join(image for _, image in before.images)
     return Reply(
@@ -173,7 +178,7 @@ def _pause_or_resume(action: Pause | Resume, ctx: Context) -> Reply:
     pause = isinstance(action, Pause)
     if before.paused == pause:
         state = "already paused" if pause else "not paused"
-        return Reply((Notice("info", f"`{action.name}` is {state}; nothing to do."),))
+        return Reply((Notice("info", f"`{action.name}` is {state}; nothing to do."),), effect="nothing")
     verb = "pause" if pause else "resume"
     cause = change_cause(action, ctx, f"{verb} {action.name}")
     cluster.set_paused(namespace, action.name, pause, cause=cause, dry_run=True)
@@ -191,7 +196,7 @@ def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
     before = get_node(cluster, action.node)
     if before.unschedulable == cordon:
         state = "already cordoned" if cordon else "not cordoned"
-        return Reply((Notice("info", f"Node `{action.node}` is {state}; nothing to do."),))
+        return Reply((Notice("info", f"Node `{action.node}` is {state}; nothing to do."),), effect="nothing")
     cluster.set_unschedulable(action.node, cordon, dry_run=True)
     preview = Fields((("Node", f"{action.node} ({before.status})"), ("Cluster", cluster.name)))
     if cordon and not action.confirmed:

@@ -27,7 +27,7 @@ from bot.slack.directory import Directory
 from bot.slack.live import UPDATE_INTERVAL, LiveMessage
 from commands.errors import StoreUnavailable
 from commands.replies import Reply
-from integrations.render.blocks import Attachment, SlackMessage, escape, render_message
+from integrations.render.blocks import Attachment, SlackMessage, escape, render_details, render_message
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,11 @@ class SlackWork:
                 if reply.follow is None or not self._follow_in_channel(job, message, reply, rendered):
                     self._respond(job.reply_to.response_url, rendered, reply.ok)
                     self._follow_quietly(job, reply, job.reply_to.response_url)
+                if (details := render_details(reply, title=job.text)) is not None:
+                    # A response_url answer has no thread to put them in: they follow it.
+                    self._respond(job.reply_to.response_url, details, reply.ok)
+                    if details.attachment is not None:
+                        self._upload(job, details.attachment)
             else:
                 rendered = self._answer_in_channel(job, message)
         except SlackApiError as e:
@@ -173,9 +178,16 @@ class SlackWork:
             live.show(rendered)
             self._follow_live(job, reply, live)
         if job.reply_to.thread_ts is None and live.ts is not None:
-            self.pipeline.conversations.adopt(
-                message, live.ts
-            )  # replies in the answer's thread carry on this conversation
+            # Replies in the answer's thread carry on this conversation.
+            self.pipeline.conversations.adopt(message, live.ts)
+        details = render_details(reply, title=job.text)
+        thread = job.reply_to.thread_ts or live.ts
+        if details is not None and thread is not None:
+            self.client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=details.text, blocks=list(details.blocks) or None
+            )
+            if details.attachment is not None:
+                self._upload(job, details.attachment, thread=thread)
         return rendered
 
     def _follow_in_channel(self, job: Job, message: Message, reply: Reply, rendered: SlackMessage) -> bool:
@@ -262,11 +274,11 @@ class SlackWork:
                 f"response_url answered {response.status_code}", {"error": response.body}
             )
 
-    def _upload(self, job: Job, attachment: Attachment) -> None:
+    def _upload(self, job: Job, attachment: Attachment, *, thread: str | None = None) -> None:
         try:
             self.client.files_upload_v2(
                 channel=job.channel,
-                thread_ts=job.reply_to.thread_ts,
+                thread_ts=thread or job.reply_to.thread_ts,
                 filename=attachment.filename,
                 title=attachment.title,
                 content=attachment.content,

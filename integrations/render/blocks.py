@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -60,7 +60,9 @@ class SlackMessage:
 
 
 def render_message(reply: Reply, *, title: str | None = None) -> SlackMessage:
-    """Render `reply` for Slack. `title` (e.g. the command, "get pods") names the attachment."""
+    """Render `reply` for Slack. `title` (e.g. the command, "get pods") names the attachment.
+    Its `details` are not part of the message: they go into its thread (`render_details`)."""
+    reply = replace(reply, details=())
     parts: list[_Part] = []
     lossy = False
     for block in reply.blocks:
@@ -76,6 +78,13 @@ def render_message(reply: Reply, *, title: str | None = None) -> SlackMessage:
 
     attachment = _attachment(reply, title)
     return SlackMessage(fallback, tuple(_pack(parts, attachment, reference)), attachment)
+
+
+def render_details(reply: Reply, *, title: str | None = None) -> SlackMessage | None:
+    """The reply's details as a message of their own, for its thread; None when it has none."""
+    if not reply.details:
+        return None
+    return render_message(Reply(reply.details), title=f"{title} (details)" if title else None)
 
 
 def escape(text: str) -> str:

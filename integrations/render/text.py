@@ -9,7 +9,7 @@ _MARKS = {"ok": "✔", "info": "·", "warning": "⚠", "error": "✖"}
 
 def render(reply: Reply) -> str:
     lines: list[str] = []
-    for block in reply.blocks:
+    for block in (*reply.blocks, *reply.details):
         lines.extend(_block(block))
     if not reply.ok and reply.request_id:
         lines.append(f"(reference: {reply.request_id})")
