@@ -75,7 +75,7 @@ SPECS = (
         model=Answer,
         fixed=MappingProxyType({"yes": False}),
         family="meta",
-        summary="Cancel the change Pilothouse asked you to confirm",
+        summary="Cancel the change Pilothouse asked you to confirm, or drop a question it asked",
         examples=("no",),
     ),
     CommandSpec(
