@@ -13,7 +13,8 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -21,9 +22,13 @@ from bot.settings import Settings
 from bot.slack.jobs import Job, Recorder, SlackWork
 from commands.errors import ConfigError
 
+if TYPE_CHECKING:
+    from bot import wiring
+
 NICENESS = 10  # below the front process: acks first, work when the CPU is free
 
 _work: SlackWork | None = None
+_app: wiring.App | None = None
 _recorder = Recorder()
 
 
@@ -44,7 +49,8 @@ def _start(values: dict[str, Any]) -> None:
     settings = Settings(**values)
     pilothouse = wiring.build(settings, user="")
     pilothouse.pipeline.observers = (_recorder.observe,)
-    global _work
+    global _work, _app
+    _app = pilothouse
     _work = slack_work(settings, pilothouse, _recorder)
     atexit.register(_work.stop)  # rollouts followed here get their last edit before the process ends
 
@@ -55,6 +61,24 @@ def run_job(job: Job) -> Recorder:
     _recorder.events.clear()
     _work.run(job)
     return Recorder(list(_recorder.events))
+
+
+def fire_digest(schedule_id: str, due: datetime, identity: str) -> bool:
+    """Runs in a worker process: make and post one scheduled digest (seconds of CPU on a big
+    cluster), so the front process, which only leads and schedules, keeps acking at full speed."""
+    assert _work is not None and _app is not None, "worker process not initialised"
+    from bot.digest.posting import ScheduledDigests
+    from bot.digest.service import DigestMaker
+    from bot.slack.digests import SlackPoster
+
+    digests = ScheduledDigests(
+        maker=DigestMaker(_app.clusters, _app.store),
+        store=_app.store,
+        poster=SlackPoster(_work.client),
+        identity=identity,
+        late_after=_app.settings.digest_late_after,
+    )
+    return digests.fire(schedule_id, due)
 
 
 def _ready() -> int:

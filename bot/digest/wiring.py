@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -43,9 +44,18 @@ def _lease(app: App, settings: Settings) -> Leadership:
     )
 
 
+Fire = Callable[[str, datetime, str], bool]  # (schedule id, fire time, leader identity) → posted?
+
+
 def scheduled_digests(
-    app: App, poster: Poster, *, sync_every: float = 2.0, make_trigger: Callable[[str, str], CronTrigger] = trigger
+    app: App,
+    poster: Poster,
+    *,
+    sync_every: float = 2.0,
+    make_trigger: Callable[[str, str], CronTrigger] = trigger,
+    elsewhere: Fire | None = None,
 ) -> LeaderScheduler:
+    """`elsewhere`: make and post each digest there (a worker process), not in this process."""
     leader = leadership(app)
     digests = ScheduledDigests(
         maker=DigestMaker(app.clusters, app.store),
@@ -58,7 +68,7 @@ def scheduled_digests(
         leader=leader,
         jobs=digests.jobs,
         version=digests.version,
-        run=digests.fire,
+        run=digests.fire if elsewhere is None else lambda schedule, due: elsewhere(schedule, due, leader.identity),
         misfire_grace=app.settings.digest_misfire_grace,
         sync_every=sync_every,
         make_trigger=make_trigger,

@@ -6,11 +6,12 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_bolt import App
 
 from bot import work_pool
-from bot.digest.wiring import scheduled_digests
+from bot.digest.wiring import Fire, scheduled_digests
 from bot.ops import Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
@@ -59,27 +60,32 @@ class SlackBot:
             self.work.stop()
 
 
-def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner, SlackWork | None]:
+DIGEST_SECONDS = 600  # a scheduled digest made in a worker process must be done by then
+
+
+def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner, SlackWork | None, Fire | None]:
     """Where jobs run: worker processes for real clusters, threads here for the in-memory demo."""
     settings, metrics = pilothouse.settings, pilothouse.metrics
     if processes := settings.pipeline_processes:
-        pool = Worker(
-            work_pool.process_pool(settings, processes),
-            capacity=processes + settings.work_queue,
-            settle=settings.work_settle,
-        )
+        executor = work_pool.process_pool(settings, processes)
+        pool = Worker(executor, capacity=processes + settings.work_queue, settle=settings.work_settle)
+
+        def fire_digest(schedule: str, due: datetime, identity: str) -> bool:
+            # Not through the bounded pool: a scheduled digest is never refused as "busy".
+            posted: bool = executor.submit(work_pool.fire_digest, schedule, due, identity).result(DIGEST_SECONDS)
+            return posted
 
         def in_a_process(job: Job) -> bool:
             return pool.submit(work_pool.run_job, job, on_done=lambda recorded: recorded.replay(metrics))
 
-        return pool, in_a_process, None
+        return pool, in_a_process, None, fire_digest
     threads = Worker.threads(threads=settings.workers, queue=settings.work_queue, settle=settings.work_settle)
     work = slack_work(settings, pilothouse, metrics)
 
     def in_a_thread(job: Job) -> bool:
         return threads.submit(work.run, job)
 
-    return threads, in_a_thread, work
+    return threads, in_a_thread, work, None
 
 
 def build(pilothouse: Pilothouse) -> SlackBot:
@@ -90,7 +96,7 @@ def build(pilothouse: Pilothouse) -> SlackBot:
             "Slack needs PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP mode).",
             hint="See README, “Connect to Slack”.",
         )
-    jobs, run_job, work = _jobs(pilothouse)
+    jobs, run_job, work, fire_digest = _jobs(pilothouse)
     interactions = Interactions()
     handlers = Worker.threads(threads=HANDLER_THREADS, queue=settings.work_queue)
     front_door = FrontDoor(
@@ -111,7 +117,7 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     if socket_mode:
         assert settings.slack_app_token is not None
         socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
-    digests = scheduled_digests(pilothouse, SlackPoster(client))
+    digests = scheduled_digests(pilothouse, SlackPoster(client), elsewhere=fire_digest)
     return SlackBot(bolt, jobs, handlers, interactions, http, socket, digests, work)
 
 
