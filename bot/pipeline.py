@@ -60,6 +60,26 @@ class _Trace:
     asked: bool = False  # the command lacked arguments and a question went back
 
 
+def _about(parsed: Parsed) -> str | None:
+    """The Deployment a command names, where a conversation's topic could have named it."""
+    param = parsed.spec.topic
+    value = getattr(parsed.action, param.name, None) if param is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _from_topic(message: Message, parsed: Parsed, topic: Topic | None) -> Parsed:
+    """The topic's cluster and namespace, in a thread or for the topic's own Deployment."""
+    action = parsed.action
+    if topic is None or not isinstance(action, OnCluster) or action.cluster not in (None, topic.cluster):
+        return parsed
+    if message.thread is None and _about(parsed) != topic.deployment:
+        return parsed
+    inherited = {"cluster": topic.cluster}
+    if isinstance(action, InNamespace) and action.namespace is None:
+        inherited["namespace"] = topic.namespace
+    return Parsed(parsed.spec, action.model_copy(update=inherited))
+
+
 def _outcome(reply: Reply, trace: _Trace) -> Outcome:
     if trace.asked or reply.awaiting is not None or reply.effect == "asked":
         return "asked"
@@ -207,27 +227,20 @@ class Pipeline:
     def _remember(self, message: Message, conversation: Conversation, parsed: Parsed, trace: _Trace) -> None:
         """A command about a Deployment makes it the conversation's topic; any command ends a question."""
         topic = conversation.topic
-        name = getattr(parsed.action, "name", None)
-        about_one = isinstance(name, str) and parsed.spec.positionals and parsed.spec.positionals[0].topic
-        if about_one and trace.cluster and trace.namespace:
-            topic = Topic(cluster=trace.cluster, namespace=trace.namespace, deployment=str(name))
+        name = _about(parsed)
+        if name is not None and trace.cluster and trace.namespace:
+            topic = Topic(cluster=trace.cluster, namespace=trace.namespace, deployment=name)
         if topic != conversation.topic or conversation.question is not None:
             self.conversations.save(message, Conversation(topic=topic))
 
     def _with_defaults(self, message: Message, parsed: Parsed, topic: Topic | None = None) -> Parsed:
         """Fill in the cluster and namespace where the command names none: the conversation's
         (in a thread, or for its own Deployment), else the person's defaults, else the channel's."""
-        action = parsed.action
-        if not isinstance(action, OnCluster):
+        if not isinstance(parsed.action, OnCluster):
             return parsed
-        if topic is not None and action.cluster in (None, topic.cluster):
-            about_it = getattr(action, "name", None) == topic.deployment and parsed.spec.positionals[0].topic
-            if message.thread is not None or about_it:
-                inherited = {"cluster": topic.cluster}
-                if isinstance(action, InNamespace) and action.namespace is None:
-                    inherited["namespace"] = topic.namespace
-                action = action.model_copy(update=inherited)
-                parsed = Parsed(parsed.spec, action)
+        parsed = _from_topic(message, parsed, topic)
+        action = parsed.action
+        assert isinstance(action, OnCluster)
         defaults = self.defaults.get(message.user)
         update: dict[str, str] = {}
         if action.cluster is None:

@@ -1,5 +1,6 @@
-"""Commands that change a Deployment: scale, restart. Each one previews with a server-side dry
-run first; destructive ones (scale to 0) wait for the person to confirm."""
+"""Commands that change the cluster: deploy, scale, restart, rollback, pause/resume, cordon,
+delete pod. Each one previews with a server-side dry run first; destructive ones (scale to 0,
+cordon, delete pod) wait for the person to confirm."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ MAX_REPLICAS = 1000  # a typo guard; the [policy] issue brings per-rule maximums
 REASON = Param("reason", "TEXT", "why: recorded in the change-cause and the audit trail", ("--reason",))
 
 
-class Change(InNamespace):
-    """A change to the cluster. `confirmed` is never typed: it is set when the person says yes."""
+class Recorded(Action):
+    """What every change carries: why (for the change-cause and the audit trail), and whether the
+    person confirmed it. `confirmed` is never typed: it is set when the person says yes."""
 
-    name: DnsSubdomain
     reason: str | None = Field(default=None, min_length=1, max_length=200)
     confirmed: bool = False
+
+
+class Change(InNamespace, Recorded):
+    """A change to a Deployment."""
+
+    name: DnsSubdomain
 
 
 class Scale(Change):
@@ -42,12 +49,10 @@ class Resume(Change):
     pass
 
 
-class NodeChange(OnCluster):
+class NodeChange(OnCluster, Recorded):
     """A change to a node: cluster-wide, so only rules for every namespace cover it."""
 
     node: DnsSubdomain
-    reason: str | None = Field(default=None, min_length=1, max_length=200)
-    confirmed: bool = False
 
 
 class Cordon(NodeChange):
@@ -58,12 +63,10 @@ class Uncordon(NodeChange):
     pass
 
 
-class DeletePod(InNamespace):
+class DeletePod(InNamespace, Recorded):
     """Delete one pod so its controller starts a fresh one (kubectl delete pod); always confirmed first."""
 
     pod: DnsSubdomain
-    reason: str | None = Field(default=None, min_length=1, max_length=200)
-    confirmed: bool = False
 
 
 class Deploy(Change):

@@ -86,9 +86,9 @@ def parse(text: str, registry: Registry, *, topic: str | None = None) -> Parsed:
     try:
         return Parsed(spec, validate(spec, bind(spec, tokens[used:])))
     except MissingArguments as missing:
-        if topic is None or not spec.positionals or not spec.positionals[0].topic:
+        if topic is None or spec.topic is None:
             raise
-        if _could_be_a_name(missing.given.get(spec.positionals[0].name)):
+        if _could_be_a_name(missing.given.get(spec.topic.name)):
             raise  # `deploy cart` in web's thread: cart's image, or an image called cart? Ask.
         try:
             return Parsed(spec, validate(spec, bind(spec, [topic, *tokens[used:]])))

@@ -78,6 +78,12 @@ class CommandSpec:
     def positionals(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if not p.is_option)
 
+    @property
+    def topic(self) -> Param | None:
+        """The positional a conversation's topic may fill (`scale 5` → `scale web 5`), if any."""
+        first = self.positionals[0] if self.positionals else None
+        return first if first is not None and first.topic else None
+
     def option(self, flag: str) -> Param | None:
         return next((p for p in self.params if flag in p.flags), None)
 

@@ -20,3 +20,14 @@ def deployment(namespace: str, name: str, replicas: int = 2, image: str = "nginx
             },
         },
     }
+
+
+def view_binding(namespace: str, user: str) -> dict[str, Any]:
+    """A RoleBinding that lets `user` read (ClusterRole `view`) in one namespace."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "bot-view", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}],
+    }

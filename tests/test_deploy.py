@@ -24,7 +24,7 @@ from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
 from tests.demo_seed import wait_for
-from tests.manifests import deployment
+from tests.manifests import deployment, view_binding
 
 WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice",), access=("write",))])
 
@@ -180,18 +180,7 @@ def test_real_rbac_refusal_names_the_patch(control_plane: ControlPlane, real: tu
     _, cluster, _ = real
     api = control_plane.admin_api_client()
     namespace = cluster.default_namespace
-    apply_objects(
-        api,
-        [
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "bot-view", "namespace": namespace},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
-                "subjects": [{"kind": "User", "name": control_plane.bot_user, "apiGroup": "rbac.authorization.k8s.io"}],
-            }
-        ],
-    )
+    apply_objects(api, [view_binding(namespace, control_plane.bot_user)])
     clusters, _ = clusters_from_kubeconfig(str(control_plane.bot_kubeconfig), timeout=10)
     bot = clusters[0]
     bot.default_namespace = namespace

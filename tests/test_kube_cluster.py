@@ -22,7 +22,7 @@ from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
 from tests.demo_seed import wait_for
-from tests.manifests import deployment
+from tests.manifests import deployment, view_binding
 
 pytestmark = pytest.mark.cluster
 
@@ -116,18 +116,7 @@ def test_rbac_refusal_names_verb_resource_namespace_and_user(control_plane: Cont
 
 def test_a_rolebinding_opens_one_namespace_only(control_plane: ControlPlane, namespace: str) -> None:
     api = control_plane.admin_api_client()
-    apply_objects(
-        api,
-        [
-            {
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": "bot-view", "namespace": namespace},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
-                "subjects": [{"kind": "User", "name": control_plane.bot_user, "apiGroup": "rbac.authorization.k8s.io"}],
-            }
-        ],
-    )
+    apply_objects(api, [view_binding(namespace, control_plane.bot_user)])
     make_pods(control_plane, namespace, 1, app="viewed")
     bot = chat(cluster_from(control_plane.bot_kubeconfig))
     assert "viewed-" in bot.say(f"get pods -n {namespace}")

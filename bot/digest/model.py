@@ -56,10 +56,6 @@ class Digest:
     def healthy(self) -> bool:
         return not self.problems
 
-    @property
-    def pod_total(self) -> int:
-        return sum(count for _, count in self.pods)
-
     def seen(self) -> dict[str, Seen]:
         """What the next digest compares with: each problem by its key."""
         return seen(self.problems, cluster_wide=self.scope.namespace is None)

@@ -274,7 +274,6 @@ class NodeInfo:
     version: str
     created: datetime | None
     unschedulable: bool
-    internal_ip: str | None
 
     @property
     def status(self) -> str:
@@ -288,7 +287,6 @@ def node_from(obj: Json) -> NodeInfo:
     roles = tuple(
         sorted(k.split("/", 1)[1] for k in meta.get("labels") or {} if k.startswith("node-role.kubernetes.io/"))
     )
-    addresses = {a["type"]: a["address"] for a in status.get("addresses") or []}
     return NodeInfo(
         name=meta["name"],
         ready=ready.get("status", "Unknown"),
@@ -299,7 +297,6 @@ def node_from(obj: Json) -> NodeInfo:
         version=(status.get("nodeInfo") or {}).get("kubeletVersion", ""),
         created=timestamp(meta.get("creationTimestamp")),
         unschedulable=bool(spec.get("unschedulable")),
-        internal_ip=addresses.get("InternalIP"),
     )
 
 
