@@ -67,17 +67,10 @@ def fire_digest(schedule_id: str, due: datetime, identity: str) -> bool:
     """Runs in a worker process: make and post one scheduled digest (seconds of CPU on a big
     cluster), so the front process, which only leads and schedules, keeps acking at full speed."""
     assert _work is not None and _app is not None, "worker process not initialised"
-    from bot.digest.posting import ScheduledDigests
-    from bot.digest.service import DigestMaker
+    from bot.digest.wiring import scheduled
     from bot.slack.digests import SlackPoster
 
-    digests = ScheduledDigests(
-        maker=DigestMaker(_app.clusters, _app.store),
-        store=_app.store,
-        poster=SlackPoster(_work.client),
-        identity=identity,
-        late_after=_app.settings.digest_late_after,
-    )
+    digests = scheduled(_app, SlackPoster(_work.client), identity)
     return digests.fire(schedule_id, due)
 
 

@@ -19,12 +19,12 @@ from tests.cluster.objects import apply_object
 from tests.cluster.rest import JSON, request
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 90, poll: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+        time.sleep(poll)
 
 
 def _deployment(api: ApiClient, namespace: str, name: str) -> JSON:

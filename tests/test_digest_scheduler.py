@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.settings import Settings
 from bot.slack.digests import SlackPoster
 from integrations.scheduler.leader import RedisLeader
 from integrations.scheduler.runner import LeaderScheduler
+from tests.demo_seed import wait_for
 from tests.slack.web_api import Call, FakeSlackWebAPI
 
 pytest_plugins = ["tests.slack.fixtures"]
@@ -108,12 +110,8 @@ def claimed(url: str) -> list[datetime]:
     return sorted(datetime.fromisoformat(k.split(":", 4)[4]) for k in keys)
 
 
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+# Fast polling: some waits aim at a 0.2 s window within the 2 s period.
+wait_until = partial(wait_for, timeout=20, poll=0.05)
 
 
 def assert_each_fire_time_posted_once(fake: FakeSlackWebAPI, url: str) -> list[float]:

@@ -49,5 +49,5 @@ def main(argv: list[str]) -> int:
     except PilothouseError as e:
         print(f"pilothouse digest: {e}", file=sys.stderr)
         return 2
-    print(text(render.both(digest)))
+    print(text(render.reply(digest)))
     return 0

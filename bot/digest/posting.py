@@ -28,8 +28,8 @@ LATE_AFTER = 60.0  # seconds after its time a digest says it is late
 
 
 class Poster(Protocol):
-    def post(self, channel: str, summary: Reply, details: Reply) -> None:
-        """The summary in the channel, the details in its thread."""
+    def post(self, channel: str, digest: Reply) -> None:
+        """The reply in the channel, its details in its thread."""
         ...
 
 
@@ -72,11 +72,11 @@ class ScheduledDigests:
         local = due.astimezone(zone)
         late = f"{local:%H:%M} {schedule.tz}" if (now - due).total_seconds() > self._late_after else None
         try:
-            digest = self._maker.make(schedule.channel, schedule.cluster, schedule.namespace, now=now, late=late)
-            summary, details = render.summary(digest), render.details(digest)
+            made = render.reply(
+                self._maker.make(schedule.channel, schedule.cluster, schedule.namespace, now=now, late=late)
+            )
         except PilothouseError as e:
             # The channel learns why its digest is missing; the claim stays: no double post later.
-            summary = error_reply(f"Digest `{schedule_id}` could not be made: {e.message}", e.hint)
-            details = Reply(())
-        self._poster.post(schedule.channel, summary, details)
+            made = error_reply(f"Digest `{schedule_id}` could not be made: {e.message}", e.hint)
+        self._poster.post(schedule.channel, made)
         return True

@@ -152,6 +152,6 @@ def _since_last(digest: Digest) -> list[Block]:
     return blocks
 
 
-def both(digest: Digest) -> Reply:
-    """Summary and details in one reply: for `digest now` and `pilothouse digest --print`."""
-    return Reply((*summary(digest).blocks, *details(digest).blocks))
+def reply(digest: Digest) -> Reply:
+    """The summary, with the details as its `details`: a thread under it in Slack, printed after it."""
+    return Reply(summary(digest).blocks, details=details(digest).blocks)

@@ -44,6 +44,17 @@ def _lease(app: App, settings: Settings) -> Leadership:
     )
 
 
+def scheduled(app: App, poster: Poster, identity: str) -> ScheduledDigests:
+    """The digests of `app`'s schedules, made from its clusters and posted with `poster`."""
+    return ScheduledDigests(
+        maker=DigestMaker(app.clusters, app.store),
+        store=app.store,
+        poster=poster,
+        identity=identity,
+        late_after=app.settings.digest_late_after,
+    )
+
+
 Fire = Callable[[str, datetime, str], bool]  # (schedule id, fire time, leader identity) → posted?
 
 
@@ -57,13 +68,7 @@ def scheduled_digests(
 ) -> LeaderScheduler:
     """`elsewhere`: make and post each digest there (a worker process), not in this process."""
     leader = leadership(app)
-    digests = ScheduledDigests(
-        maker=DigestMaker(app.clusters, app.store),
-        store=app.store,
-        poster=poster,
-        identity=leader.identity,
-        late_after=app.settings.digest_late_after,
-    )
+    digests = scheduled(app, poster, leader.identity)
     return LeaderScheduler(
         leader=leader,
         jobs=digests.jobs,

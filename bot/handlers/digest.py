@@ -23,9 +23,7 @@ def digest_now(action: DigestNow, ctx: Context) -> Reply:
     from bot.digest import render, service
 
     maker = service.DigestMaker(ctx.clusters, ctx.shared_store())
-    digest = maker.make(ctx.channel, action.cluster, action.namespace, now=ctx.now)
-    # A short summary; the details under it (a thread in Slack), as scheduled digests are posted.
-    return Reply(render.summary(digest).blocks, details=render.details(digest).blocks)
+    return render.reply(maker.make(ctx.channel, action.cluster, action.namespace, now=ctx.now))
 
 
 def _next_run(cron: str, tz: str, ctx: Context) -> str:

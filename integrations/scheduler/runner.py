@@ -35,14 +35,15 @@ class JobSpec:
     not_before: datetime | None = None  # when it was scheduled: earlier fires were never due
 
 
-def latest_fire(cron: CronTrigger, now: datetime, grace: float) -> datetime | None:
-    """The last fire time at or before `now`, within `grace` seconds: the run that is due."""
+def latest_fire(cron: CronTrigger, now: datetime, grace: float, not_before: datetime | None = None) -> datetime | None:
+    """The last fire time at or before `now`, within `grace` seconds: the run that is due
+    (none before `not_before`, e.g. a schedule's creation)."""
     fire = cron.get_next_fire_time(None, now - timedelta(seconds=grace))
     due = None
     while fire is not None and fire <= now:
         due = fire
         fire = cron.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-    return due
+    return None if due is None or (not_before and due < not_before) else due
 
 
 class LeaderScheduler:
@@ -131,22 +132,20 @@ class LeaderScheduler:
                 log.error("scheduled job %s is skipped: %s", spec.id, e)
                 continue
             # On gaining leadership, a fire missed in the handover is still due: start from it.
-            missed = latest_fire(cron, self._clock(), self._grace) if first else None
-            if missed and spec.not_before and missed < spec.not_before:
-                missed = None
+            missed = latest_fire(cron, self._clock(), self._grace, spec.not_before) if first else None
             self._scheduler.add_job(
                 self._fire,
                 cron,
-                args=(spec,),
+                args=(spec, cron),
                 id=spec.id,
                 replace_existing=True,
                 **({"next_run_time": missed} if missed else {}),
             )
         self._synced = (version, wanted)
 
-    def _fire(self, spec: JobSpec) -> None:
-        due = latest_fire(self._trigger(spec.cron, spec.tz), self._clock(), self._grace)
-        if due is None or (spec.not_before and due < spec.not_before):
+    def _fire(self, spec: JobSpec, cron: CronTrigger) -> None:
+        due = latest_fire(cron, self._clock(), self._grace, spec.not_before)
+        if due is None:
             return
         try:
             self._run(spec.id, due)
