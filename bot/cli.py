@@ -7,8 +7,12 @@ import getpass
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from commands.errors import PilothouseError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _version() -> str:
@@ -44,6 +48,26 @@ def _login() -> str:
         return "you"
 
 
+def load_settings(env_file: str | None, prog: str) -> Settings | None:
+    """The settings from the environment (and `env_file`, which the environment overrides);
+    None, with the reason on stderr, when they cannot be used."""
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    if env_file and not os.path.isfile(env_file):
+        print(f"{prog}: --env-file {env_file}: no such file", file=sys.stderr)
+        return None
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as e:
+        problems = "; ".join(
+            f"PILOTHOUSE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+        )
+        print(f"{prog}: invalid settings: {problems}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["digest"]:  # `pilothouse digest --print`: a subcommand of its own
@@ -51,20 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli.main(argv[1:])
     args = parser().parse_args(argv)
-    from pydantic import ValidationError
-
-    from bot.settings import Settings
-
-    if args.env_file and not os.path.isfile(args.env_file):
-        print(f"pilothouse: --env-file {args.env_file}: no such file", file=sys.stderr)
-        return 2
-    try:
-        settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]  # env vars win over the file
-    except ValidationError as e:
-        problems = "; ".join(
-            f"PILOTHOUSE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
-        )
-        print(f"pilothouse: invalid settings: {problems}", file=sys.stderr)
+    settings = load_settings(args.env_file, "pilothouse")
+    if settings is None:
         return 2
     from bot import logs
 

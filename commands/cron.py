@@ -56,8 +56,6 @@ class Cron:
     days: tuple[int, ...]
     months: tuple[int, ...]
     weekdays: tuple[int, ...]  # 0 = Sunday … 6 = Saturday
-    every_day: bool  # day of month is `*`
-    every_weekday: bool  # day of week is `*`
 
     def trigger_fields(self) -> dict[str, str]:
         """Keyword arguments for APScheduler 3.x `CronTrigger`: weekdays by name, never by number."""
@@ -68,9 +66,9 @@ class Cron:
         return {
             "minute": listed(self.minutes, range(60)),
             "hour": listed(self.hours, range(24)),
-            "day": "*" if self.every_day else listed(self.days, range(1, 32)),
+            "day": listed(self.days, range(1, 32)),
             "month": listed(self.months, range(1, 13)),
-            "day_of_week": "*" if self.every_weekday else ",".join(WEEKDAYS[d] for d in self.weekdays),
+            "day_of_week": "*" if len(self.weekdays) == 7 else ",".join(WEEKDAYS[d] for d in self.weekdays),
         }
 
 
@@ -84,15 +82,14 @@ def parse_cron(text: str) -> Cron:
             "minute hour day-of-month month day-of-week, e.g. `0 9 * * 1-5` (09:00 Monday to Friday)"
         )
     values = [_parse_field(part, spec) for part, spec in zip(parts, _FIELDS, strict=True)]
-    every_day, every_weekday = parts[2] == "*", parts[4] == "*"
-    if not every_day and not every_weekday:
+    if parts[2] != "*" and parts[4] != "*":
         raise CronError(
             f"`{text}` restricts both the day of month (`{parts[2]}`) and the day of week (`{parts[4]}`); "
             "cron would run on either, which surprises people: set one of them to `*`"
         )
     minutes, hours, days, months, weekdays = values
     sunday_is_zero = tuple(sorted({d % 7 for d in weekdays}))
-    return Cron(expression, minutes, hours, days, months, sunday_is_zero, every_day, every_weekday)
+    return Cron(expression, minutes, hours, days, months, sunday_is_zero)
 
 
 def _parse_field(part: str, spec: _Field) -> tuple[int, ...]:

@@ -64,7 +64,7 @@ def build(
         deployments_available=sum(1 for d in facts.deployments if not d.problem),
         deployments_total=len(facts.deployments),
         problems=tuple(found),
-        crashing=tuple((pod_name(p), p.restarts, _last_termination(p)) for p in facts.pods if crash_looping(p)),
+        crashing=tuple((pod_name(p), p.restarts, p.last_termination or "-") for p in facts.pods if crash_looping(p)),
         top_restarters=tuple((pod_name(p), p.restarts, p.status) for p in restarters[:TOP_RESTARTERS]),
         warnings=tuple(warning_groups(recent)),
         changes=tuple(sorted(changes, key=lambda c: c.at)),
@@ -72,7 +72,3 @@ def build(
         resolved=tuple(seen for key, seen in before.items() if key not in current),
         late=late,
     )
-
-
-def _last_termination(p: PodInfo) -> str:
-    return next((c.last_termination for c in p.containers if c.last_termination), "-")

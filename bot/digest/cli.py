@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 
@@ -26,27 +25,21 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    from pydantic import ValidationError
-
     from bot import wiring
+    from bot.cli import load_settings
     from bot.digest import render
     from bot.digest.service import DigestMaker
-    from bot.settings import Settings
     from commands.values import dns_label
     from integrations.render.text import render as text
 
-    if args.env_file and not os.path.isfile(args.env_file):
-        print(f"pilothouse digest: --env-file {args.env_file}: no such file", file=sys.stderr)
+    settings = load_settings(args.env_file, "pilothouse digest")
+    if settings is None:
         return 2
     try:
-        settings = Settings(_env_file=args.env_file)  # type: ignore[call-arg]
         namespace = dns_label(args.namespace) if args.namespace else None
         clusters, store = wiring.build_clusters(settings), wiring.build_store(settings)
         digest = DigestMaker(clusters, store).make(args.place, args.cluster, namespace, now=datetime.now(UTC))
-    except (ValidationError, ValueError) as e:
-        print(f"pilothouse digest: {e}", file=sys.stderr)
-        return 2
-    except PilothouseError as e:
+    except (ValueError, PilothouseError) as e:
         print(f"pilothouse digest: {e}", file=sys.stderr)
         return 2
     print(text(render.reply(digest)))

@@ -54,6 +54,11 @@ class PodInfo:
     conditions: tuple[tuple[str, str], ...]
 
     @property
+    def last_termination(self) -> str | None:
+        """The first container's last termination that has one, e.g. "OOMKilled (exit 137)"."""
+        return next((c.last_termination for c in self.containers if c.last_termination), None)
+
+    @property
     def problem(self) -> str | None:
         """Why this pod needs attention, or None when it is fine."""
         if self.unschedulable:
@@ -61,7 +66,7 @@ class PodInfo:
         if self.phase == "Succeeded":
             return None
         if self.status not in ("Running", "Completed") or self.ready < self.total:
-            last = next((c.last_termination for c in self.containers if c.last_termination), None)
+            last = self.last_termination
             suffix = f", last exit {last}" if last else ""
             return f"{self.status} ({self.restarts} restarts{suffix})"
         return None
