@@ -42,20 +42,11 @@ class _Stopped:
 
 
 class RolloutTracker:
-    def __init__(
-        self,
-        cluster: Cluster,
-        namespace: str,
-        name: str,
-        *,
-        limit: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, cluster: Cluster, namespace: str, name: str) -> None:
         self.cluster = cluster
         self.namespace = namespace
         self.name = name
-        self.limit = limit  # default: the progress deadline plus a grace period
-        self._clock = clock
+        self._clock = time.monotonic
         self._events: queue.Queue[Any] = queue.Queue()
         self._cancel = Cancel()
         self._deployment: DeploymentInfo | None = None
@@ -118,8 +109,7 @@ class RolloutTracker:
         return assess(self._deployment, self._new_pods())
 
     def _limit(self) -> float | None:
-        if self.limit is not None:
-            return self.limit
+        """How long to follow: the progress deadline, plus a grace period for the controller."""
         return self._deployment.progress_deadline + GRACE if self._deployment else None
 
     def _on_deployment(self, deployment: DeploymentInfo) -> None:
