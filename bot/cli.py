@@ -29,13 +29,19 @@ def parser() -> argparse.ArgumentParser:
         "against a simulated demo cluster. Set PILOTHOUSE_KUBECONFIG (or KUBECONFIG) for real "
         "clusters, PILOTHOUSE_REDIS_URL for shared state, and PILOTHOUSE_SLACK_BOT_TOKEN with "
         "PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP) for Slack.",
-        epilog="pilothouse digest --print [--cluster C] [-n NS]: a cluster digest on stdout (pilothouse digest -h).",
+        epilog="Also: `pilothouse digest --print` (a digest on stdout), `pilothouse check-config` (the policy "
+        "and settings checked), `pilothouse audit export --since 24h` (the audit trail as JSON Lines); each has -h.",
     )
     p.add_argument(
         "--user", default=os.environ.get("PILOTHOUSE_USER") or _login(), help="who is speaking (default: your login)"
     )
     p.add_argument("--channel", default="shell", help="where you are speaking (default: shell)")
     p.add_argument("--shell", action="store_true", help="the local shell even when Slack is configured")
+    p.add_argument(
+        "--impersonate",
+        action="store_true",
+        help="act in Kubernetes as the --user (impersonation), as the Slack bot does; off in the shell otherwise",
+    )
     p.add_argument("--env-file", metavar="PATH", help="read PILOTHOUSE_* settings from this file too")
     p.add_argument("--version", action="version", version=f"pilothouse {_version()}")
     return p
@@ -74,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.digest import cli
 
         return cli.main(argv[1:])
+    if argv[:1] == ["check-config"]:
+        from bot import checks
+
+        return checks.main(argv[1:])
+    if argv[:1] == ["audit"]:
+        from bot import audit_cli
+
+        return audit_cli.main(argv[1:])
     args = parser().parse_args(argv)
     settings = load_settings(args.env_file, "pilothouse")
     if settings is None:
@@ -84,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot import shell, wiring
 
     try:
-        app = wiring.build(settings, user=args.user)
-        if settings.slack and not args.shell:
+        app = wiring.build(settings, user=args.user, shell=args.shell, impersonate=args.impersonate)
+        if app.chat == "slack":
             from bot.slack import run
 
             return run.run(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot.audit import AuditRecord
+from bot.policy.reload import Reload
 
 
 class Metrics:
@@ -33,10 +34,35 @@ class Metrics:
             "pilothouse_slack_api_retries_total", "Slack Web API calls retried", ["reason"], registry=r
         )
         self.in_flight = Gauge("pilothouse_work_in_flight", "Work running or waiting behind acks", registry=r)
+        self.policy_generation = Gauge(
+            "pilothouse_policy_generation", "Policies taken into force since start (1: the first)", registry=r
+        )
+        self.policy_reload_ok = Gauge(
+            "pilothouse_policy_last_reload_success", "1 if the last policy reload was taken, 0 if rejected", registry=r
+        )
+        self.policy_reload_time = Gauge(
+            "pilothouse_policy_last_reload_timestamp_seconds", "When the policy was last (re)loaded", registry=r
+        )
+        self.policy_reloads = Counter(
+            "pilothouse_policy_reloads_total", "Policy reloads, by result", ["result"], registry=r
+        )
+        self.decisions = Counter(
+            "pilothouse_policy_decisions_total", "Messages decided by the policy, by decision", ["decision"], registry=r
+        )
 
     def observe(self, record: AuditRecord) -> None:
         """Called by the pipeline with each message's audit record."""
         self.command(record.command or "unparsed", record.outcome, record.duration_ms / 1000)
+        if record.decision:
+            self.decisions.labels(record.decision).inc()
+
+    def reloaded(self, result: Reload) -> None:
+        """Called with each policy (re)load: generation, and whether the last one was taken."""
+        self.policy_generation.set(result.generation)
+        self.policy_reload_ok.set(1 if result.ok else 0)
+        self.policy_reload_time.set(result.at.timestamp())
+        if result.reason != "start":
+            self.policy_reloads.labels("ok" if result.ok else "rejected").inc()
 
     def command(self, command: str, outcome: str, seconds: float) -> None:
         self.commands.labels(command, outcome).inc()

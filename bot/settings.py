@@ -26,7 +26,33 @@ class Settings(BaseSettings):
     default_cluster: str | None = Field(default=None, description="default: the current context")
     channel_clusters: str = Field(default="", description="per-channel default clusters: 'C0123=prod-eu,C0456=staging'")
     redis_url: SecretStr | None = Field(default=None, description="redis://[:password@]host:port/db")
-    policy_file: Path | None = Field(default=None, description="YAML policy rules")
+    policy_file: Path | None = Field(default=None, description="YAML policy: groups, roles, bindings, deny rules")
+    policy_reload: float = Field(
+        default=2.0, ge=0.2, le=300, description="seconds between checks of the policy file for changes (and SIGHUP)"
+    )
+    impersonate: str = Field(
+        default="auto",
+        max_length=1000,
+        description="Kubernetes impersonation: auto (on for the Slack bot on real clusters), on, off, "
+        "or per cluster 'prod-*=on,kind-*=off'",
+    )
+    impersonate_user_prefix: str = Field(
+        default="slack:", max_length=64, description="prefix of the impersonated user: slack:U0123ABC"
+    )
+    impersonate_group_prefix: str = Field(
+        default="pilothouse:", max_length=64, description="prefix of each impersonated group: pilothouse:deployers"
+    )
+    access_review: bool = Field(
+        default=False, description="ask Kubernetes (SelfSubjectAccessReview) before each write, to explain a refusal"
+    )
+    group_ttl: float = Field(default=300.0, ge=1, le=86400, description="seconds Slack user group members are cached")
+    audit_max_entries: int = Field(
+        default=100_000, ge=100, le=100_000_000, description="audit records kept in the stream (MAXLEN ~)"
+    )
+    audit_retention_days: float = Field(default=90.0, gt=0, le=3650, description="days audit records are kept")
+    demo_clusters: str = Field(
+        default="demo", max_length=1000, description="names of the simulated clusters when no cluster is configured"
+    )
     request_timeout: float = Field(default=10.0, gt=0, le=300)
     log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")  # JSON lines for the bot
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…: the bot's token")
@@ -35,6 +61,12 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(default=None, description="Web API base URL (gateways, proxies, tests)")
     slack_command: str = Field(default="/pilot", pattern=r"^/[a-z0-9_-]{1,31}$")
     slack_channels: str = Field(default="", description="comma-separated channel IDs; empty: every channel")
+    slack_team_ids: str = Field(
+        default="", max_length=1000, description="our workspace IDs (T…); default: the bot's own, from auth.test"
+    )
+    slack_enterprise_ids: str = Field(
+        default="", max_length=1000, description="our Enterprise Grid IDs (E…); default: the bot's own, from auth.test"
+    )
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=0, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256, description="threads serving HTTP (acks)")
@@ -84,7 +116,11 @@ class Settings(BaseSettings):
 
     @property
     def slack_channel_ids(self) -> frozenset[str]:
-        return frozenset(c.strip() for c in self.slack_channels.split(",") if c.strip())
+        return _ids(self.slack_channels)
+
+    @property
+    def demo_cluster_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.strip() for c in self.demo_clusters.split(",") if c.strip())) or ("demo",)
 
     @property
     def use_in_cluster(self) -> bool:
@@ -96,3 +132,7 @@ class Settings(BaseSettings):
     def demo(self) -> bool:
         """Zero-setup mode: no cluster configured, so the simulated demo cluster is used."""
         return self.kubeconfig is None and not self.use_in_cluster
+
+
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(c.strip() for c in text.split(",") if c.strip())

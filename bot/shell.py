@@ -61,22 +61,25 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
             continue
         if text.lower() in EXIT_WORDS:
             break
-        reply = pipeline.handle(Message(user=user, channel=channel, text=text))
+        message = Message(user=user, channel=channel, text=text)
+        reply = pipeline.handle(message)
         if not interactive:
             print(("" if first else "\n") + f"> {text}", file=stdout)
         print(render(reply), file=stdout, flush=True)
-        _follow(pipeline, reply, stdout)
+        _follow(pipeline, reply, message, stdout)
         first = False
     return 0
 
 
-def _follow(pipeline: Pipeline, reply: Reply, stdout: TextIO) -> None:
+def _follow(pipeline: Pipeline, reply: Reply, message: Message, stdout: TextIO) -> None:
     """A rollout's progress, one line per change (like `kubectl rollout status`), then its end."""
     if reply.follow is None:
         return
     try:
         final = pipeline.follow(
-            reply, lambda progress: print(rollout_view.line(progress.state), file=stdout, flush=True)
+            reply,
+            lambda progress: print(rollout_view.line(progress.state), file=stdout, flush=True),
+            message=message,
         )
     except KeyboardInterrupt:
         print("Stopped following; the rollout goes on. `status` shows where it stands.", file=stdout)

@@ -1,18 +1,26 @@
-"""Builds the app from settings: clusters, store, policy, pipeline. The only place that decides
-which implementation of each port is used."""
+"""Builds the app from settings: clusters, store, policy, access, pipeline. The only place that
+decides which implementation of each port is used."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from bot.access import Access, Impersonation, impersonation_modes
+from bot.audit import AuditLog
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.policy import Policy
+from bot.policy.engine import Policy
+from bot.policy.load import builtin, load
+from bot.policy.reload import PolicyHolder, Reload
 from bot.settings import Settings
 from commands import default_registry
 from commands.errors import ConfigError
+from commands.redact import remember_secret
+from commands.registry import Registry
 from integrations.cluster.clusters import Clusters
-from integrations.cluster.port import Cluster
+from integrations.cluster.port import RESERVED_PREFIX, Cluster
 from integrations.store.port import Store
 
 DEMO_CLUSTER = "demo"
@@ -25,16 +33,20 @@ class App:
     store: Store
     pipeline: Pipeline
     metrics: Metrics
+    access: Access
+    audit: AuditLog
+    chat: str  # "slack" (the bot) or "shell"
 
 
 def build_clusters(settings: Settings) -> Clusters:
     if settings.demo:
         from integrations.cluster.simulated import SimulatedCluster
 
-        return Clusters([SimulatedCluster.demo(DEMO_CLUSTER)], DEMO_CLUSTER)
+        names = settings.demo_cluster_names
+        return Clusters([SimulatedCluster.demo(name) for name in names], names[0])
     from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
 
-    found: list[Cluster] = []
+    found: list[KubeCluster] = []
     default = settings.default_cluster
     if settings.use_in_cluster:
         found.append(
@@ -47,7 +59,10 @@ def build_clusters(settings: Settings) -> Clusters:
         contexts, current = clusters_from_kubeconfig(settings.kubeconfig, timeout=settings.request_timeout)
         found.extend(contexts)
         default = default or current
-    return Clusters(found, default or found[0].name)
+    for cluster in found:
+        cluster.precheck = settings.access_review
+    members: list[Cluster] = list(found)
+    return Clusters(members, default or found[0].name)
 
 
 def build_store(settings: Settings) -> Store:
@@ -62,14 +77,57 @@ def build_store(settings: Settings) -> Store:
     return store
 
 
-def build_policy(settings: Settings, *, user: str) -> Policy:
-    if settings.policy_file:
-        return Policy.from_file(settings.policy_file)
-    if settings.demo and not settings.slack:
-        # The person at the shell may do anything to the simulated cluster; in Slack, nobody is
+def policy_loader(
+    settings: Settings, registry: Registry, *, user: str, chat: str, clusters: Sequence[str]
+) -> Callable[[], Policy]:
+    # The allow-list applies to the Slack bot; the shell speaks from its own --channel.
+    channels = settings.slack_channel_ids if chat == "slack" else frozenset()
+    path = settings.policy_file
+    if path is not None:
+        return lambda: load(path, registry, channels=channels)
+    if settings.demo and chat == "shell":
+        # The person at the shell may do anything to the simulated clusters; in Slack, nobody is
         # made admin by default: reads are allowed, changes need a policy file.
-        return Policy.demo(user, DEMO_CLUSTER)
-    return Policy([])
+        return lambda: builtin(registry, admin=user, clusters=clusters, channels=channels)
+    return lambda: builtin(registry, channels=channels)
+
+
+def build_policy(
+    settings: Settings,
+    registry: Registry,
+    *,
+    user: str,
+    chat: str,
+    clusters: Sequence[str],
+    observers: tuple[Callable[[Reload], None], ...] = (),
+) -> PolicyHolder:
+    loader = policy_loader(settings, registry, user=user, chat=chat, clusters=clusters)
+    holder = PolicyHolder(loader, path=settings.policy_file, every=settings.policy_reload, observers=observers)
+    return holder.start()
+
+
+def impersonation(settings: Settings, clusters: Clusters, *, chat: str, force: bool = False) -> Impersonation:
+    """On by default for the Slack bot on real clusters; off in the shell (the person at the
+    keyboard already holds the kubeconfig's identity) unless `force` (--impersonate)."""
+    from integrations.cluster.simulated import SimulatedCluster
+
+    real = {c.name: not isinstance(c, SimulatedCluster) for c in clusters}
+    try:
+        modes = impersonation_modes(settings.impersonate, real, auto=chat == "slack")
+    except ValueError as e:
+        raise ConfigError(str(e), hint="Example: PILOTHOUSE_IMPERSONATE=prod-*=on,kind-*=off") from None
+    if force:
+        modes = dict.fromkeys(modes, True)
+    for prefix, name in (
+        (settings.impersonate_user_prefix, "PILOTHOUSE_IMPERSONATE_USER_PREFIX"),
+        (settings.impersonate_group_prefix, "PILOTHOUSE_IMPERSONATE_GROUP_PREFIX"),
+    ):
+        if prefix.startswith(RESERVED_PREFIX):
+            raise ConfigError(
+                f"{name}=`{prefix}` could make Pilothouse impersonate Kubernetes' own `system:` names.",
+                hint="Use a prefix of your own, like the defaults `slack:` and `pilothouse:`.",
+            )
+    return Impersonation(modes, settings.impersonate_user_prefix, settings.impersonate_group_prefix)
 
 
 def channel_clusters(settings: Settings) -> dict[str, str]:
@@ -79,16 +137,40 @@ def channel_clusters(settings: Settings) -> dict[str, str]:
         raise ConfigError(str(e), hint="Example: PILOTHOUSE_CHANNEL_CLUSTERS=C0123=prod-eu,C0456=staging") from None
 
 
-def build(settings: Settings, *, user: str) -> App:
+def remember_secrets(settings: Settings) -> None:
+    """The settings' secrets are masked by value wherever text leaves (logs included)."""
+    for value in (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret):
+        if value is not None:
+            remember_secret(value.get_secret_value())
+    if settings.redis_url is not None:
+        from urllib.parse import urlsplit
+
+        remember_secret(urlsplit(settings.redis_url.get_secret_value()).password)
+
+
+def build(settings: Settings, *, user: str, shell: bool = False, impersonate: bool = False) -> App:
+    """`shell`: the local shell (also when Slack is configured); else the Slack bot when it is."""
+    remember_secrets(settings)
+    chat = "slack" if settings.slack and not shell else "shell"
     clusters = build_clusters(settings)
     store = build_store(settings)
     metrics = Metrics()
+    registry = default_registry()
+    holder = build_policy(
+        settings, registry, user=user, chat=chat, clusters=[c.name for c in clusters], observers=(metrics.reloaded,)
+    )
+    metrics.reloaded(holder.last)
+    access = Access(holder, clusters, impersonation=impersonation(settings, clusters, chat=chat, force=impersonate))
+    audit = AuditLog(
+        store, max_entries=settings.audit_max_entries, retention=timedelta(days=settings.audit_retention_days)
+    )
     pipeline = Pipeline(
-        registry=default_registry(),
-        policy=build_policy(settings, user=user),
+        registry=registry,
         clusters=clusters,
         store=store,
+        access=access,
+        audit=audit,
         observers=[metrics.observe],
         channel_clusters=channel_clusters(settings),
     )
-    return App(settings, clusters, store, pipeline, metrics)
+    return App(settings, clusters, store, pipeline, metrics, access, audit, chat)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
-from commands.registry import Action, CommandSpec, Param
+from commands.registry import Action, CommandSpec, Confirm, Param
 from commands.values import DnsLabel, DnsSubdomain, ImageReference
 
-MAX_REPLICAS = 1000  # a typo guard; the [policy] issue brings per-rule maximums
+MAX_REPLICAS = 1000  # a typo guard; policy roles set their own, lower limits
 
 REASON = Param("reason", "TEXT", "why: recorded in the change-cause and the audit trail", ("--reason",))
 
@@ -32,10 +32,6 @@ class Change(InNamespace, Recorded):
 class Scale(Change):
     replicas: int = Field(ge=0, le=MAX_REPLICAS)
 
-    @property
-    def destructive(self) -> bool:
-        return self.replicas == 0
-
 
 class Restart(Change):
     pass
@@ -56,7 +52,7 @@ class NodeChange(OnCluster, Recorded):
 
 
 class Cordon(NodeChange):
-    """Always confirmed first: no new pods may go to the node."""
+    """No new pods may go to the node."""
 
 
 class Uncordon(NodeChange):
@@ -64,7 +60,7 @@ class Uncordon(NodeChange):
 
 
 class DeletePod(InNamespace, Recorded):
-    """Delete one pod so its controller starts a fresh one (kubectl delete pod); always confirmed first."""
+    """Delete one pod so its controller starts a fresh one (kubectl delete pod)."""
 
     pod: DnsSubdomain
 
@@ -92,6 +88,7 @@ def _write(
     aliases: tuple[tuple[str, ...], ...] = (),
     extra: tuple[Param, ...] = (),
     namespaced: bool = True,
+    confirm: Confirm | None = None,
 ) -> CommandSpec:
     """A command that changes the cluster: its target and arguments, then -n, --cluster, --reason."""
     scope = (NAMESPACE, CLUSTER) if namespaced else (CLUSTER,)
@@ -104,7 +101,12 @@ def _write(
         summary=summary,
         params=(target, *extra, *scope, REASON),
         examples=examples,
+        confirm=confirm,
     )
+
+
+def _to_zero(action: Scale) -> bool:
+    return action.replicas == 0
 
 
 SPECS = (
@@ -130,6 +132,7 @@ SPECS = (
         "scale web 0 -n shop --reason 'maintenance'",
         aliases=(("scale", "deployment"), ("scale", "deploy")),
         extra=(Param("replicas", "REPLICAS", f"how many pods, 0 to {MAX_REPLICAS}", required=True),),
+        confirm=Confirm("scaling to 0 stops every pod", when=_to_zero),
     ),
     _write(
         ("restart",),
@@ -172,6 +175,7 @@ SPECS = (
         Param("node", "NODE", "the node", required=True),
         "cordon node-2 --reason 'disk errors'",
         namespaced=False,
+        confirm=Confirm("no new pods will be scheduled on the node"),
     ),
     _write(
         ("uncordon",),
@@ -188,5 +192,6 @@ SPECS = (
         Param("pod", "POD", "the pod", required=True),
         "delete pod checkout-7d9f8b6c5d-x2x9q -n shop",
         aliases=(("delete", "po"), ("delete", "pods")),
+        confirm=Confirm("the pod stops; only a controller brings a new one"),
     ),
 )

@@ -8,9 +8,10 @@ nothing in the core knows a client library's exception types.
     ├── ParseError               the text could not be turned into an action
     │   ├── UnknownCommand       no command starts with these words
     │   └── UsageError           a known command with wrong arguments (carries the usage)
-    ├── PolicyDenied             the policy refused the action
+    ├── PolicyDenied             the policy refused the action (says by which rule, and what is needed)
     ├── ConfigError              settings or policy file are wrong
     ├── StoreUnavailable         the state store (Redis) cannot be used
+    ├── AuditUnavailable         a change refused because its audit record cannot be kept
     └── ClusterError             Kubernetes said no, or could not be reached
         ├── UnknownCluster       no cluster by that name is configured
         ├── NotFound             404
@@ -74,9 +75,9 @@ class MissingArguments(UsageError):
 
 
 class PolicyDenied(PilothouseError):
-    def __init__(self, message: str, *, rule: str) -> None:
+    def __init__(self, message: str, *, rule: str, hint: str | None = None) -> None:
         self.rule = rule
-        super().__init__(message, hint=f"Decided by policy rule `{rule}`.")
+        super().__init__(message, hint=hint or f"Decided by policy rule `{rule}`.")
 
 
 class ConfigError(PilothouseError):
@@ -84,8 +85,12 @@ class ConfigError(PilothouseError):
 
 
 class ClusterError(PilothouseError):
-    def __init__(self, message: str, *, cluster: str, hint: str | None = None) -> None:
+    status: int | None = None  # the Kubernetes API status code, where there was one
+
+    def __init__(self, message: str, *, cluster: str, hint: str | None = None, status: int | None = None) -> None:
         self.cluster = cluster
+        if status is not None:
+            self.status = status
         super().__init__(message, hint=hint)
 
 
@@ -101,6 +106,8 @@ class UnknownCluster(ClusterError):
 
 
 class NotFound(ClusterError):
+    status = 404
+
     def __init__(
         self,
         kind: str,
@@ -129,6 +136,12 @@ class NotFound(ClusterError):
 
 
 class Forbidden(ClusterError):
+    """403 from Kubernetes RBAC: which verb, resource and namespace, for which identity, and
+    what is missing. `impersonated`: the identity was the person's own (the policy allowed it,
+    Kubernetes did not); `reason` is a SubjectAccessReview's, when one was asked first."""
+
+    status = 403
+
     def __init__(
         self,
         *,
@@ -137,23 +150,44 @@ class Forbidden(ClusterError):
         namespace: str | None,
         cluster: str,
         user: str | None = None,
+        groups: Sequence[str] = (),
+        impersonated: bool = False,
+        reason: str | None = None,
     ) -> None:
         self.verb, self.resource, self.namespace, self.user = verb, resource, namespace, user
+        self.groups, self.impersonated = tuple(groups), impersonated
         scope = f"in namespace `{namespace}`" if namespace else "cluster-wide"
         who = f" for `{user}`" if user else ""
+        if self.groups:
+            who += f" (groups {', '.join(f'`{g}`' for g in self.groups)})"
+        binding = "a RoleBinding" if namespace else "a ClusterRoleBinding"
+        if impersonated:
+            hint = (
+                f"Pilothouse's policy allowed it; Kubernetes RBAC did not. Missing: {binding} that grants "
+                f"`{verb}` on `{resource}`{f' in namespace `{namespace}`' if namespace else ''} to user `{user}` "
+                "or one of its groups. A cluster admin can add it."
+            )
+        else:
+            hint = f"Missing: {binding} that grants `{verb}` on `{resource}` to that identity (Kubernetes RBAC)."
+        if reason:
+            hint += f" (Kubernetes says: {reason})"
         super().__init__(
             f"Kubernetes refused to {verb} {resource} {scope} on cluster `{cluster}`{who}.",
             cluster=cluster,
-            hint="Ask a cluster admin for a Role/RoleBinding that grants it (Kubernetes RBAC).",
+            hint=hint,
         )
 
 
 class Invalid(ClusterError):
     """The API server rejected the request itself (400 or 422)."""
 
+    status = 422
+
 
 class Conflict(ClusterError):
     """409: someone else changed the object between our read and our write."""
+
+    status = 409
 
 
 class Unreachable(ClusterError):
@@ -169,3 +203,7 @@ class Unreachable(ClusterError):
 
 class StoreUnavailable(PilothouseError):
     """The state store (Redis) could not be reached or answered with an error."""
+
+
+class AuditUnavailable(PilothouseError):
+    """A change was refused: its audit record could not be written first."""

@@ -12,6 +12,7 @@ FAMILY_TITLES = {
     "read": "Look at a cluster",
     "deploy": "Change a cluster",
     "digest": "Digests",
+    "audit": "The audit trail",
 }
 
 
@@ -42,6 +43,8 @@ def command_help(spec: CommandSpec) -> Reply:
     # Digest schedules are write access for the policy, but they change Pilothouse's own data.
     changes = "this channel's digest schedules" if spec.family == "digest" else "the cluster"
     blocks.append(Fields(((f"changes {changes}", "yes" if spec.access == "write" else "no"),)))
+    if spec.confirm is not None:
+        blocks.append(Fields((("asks you to confirm", f"yes: {spec.confirm.why}"),)))
     return Reply(tuple(blocks))
 
 

@@ -15,7 +15,10 @@ class Help(Action):
 
 
 class WhoAmI(Action):
-    pass
+    """`--cluster`: also what Kubernetes RBAC lets the identity Pilothouse uses for you do there."""
+
+    cluster: str | None = Field(default=None, min_length=1, max_length=253)
+    namespace: DnsLabel | None = None
 
 
 class ListClusters(Action):
@@ -49,8 +52,14 @@ SPECS = (
         words=("whoami",),
         model=WhoAmI,
         family="meta",
-        summary="Who you are to Pilothouse, where you are, and what you may do",
-        examples=("whoami",),
+        summary="Who you are to Pilothouse, and what you may do here, where; --cluster: what Kubernetes lets you do",
+        params=(
+            Param("cluster", "CLUSTER", "also ask that cluster what RBAC lets you do", ("--cluster",)),
+            Param(
+                "namespace", "NAMESPACE", "the namespace to ask about (default: the cluster's)", ("-n", "--namespace")
+            ),
+        ),
+        examples=("whoami", "whoami --cluster prod-eu -n shop"),
     ),
     CommandSpec(
         words=("clusters",),

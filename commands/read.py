@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from commands.registry import Action, CommandSpec, Param
 from commands.values import DnsLabel, DnsSubdomain, LabelSelector, dns_subdomain
 
-ResourceKind = Literal["pods", "deployments", "nodes", "events", "namespaces"]
+ResourceKind = Literal["pods", "deployments", "nodes", "events", "namespaces", "secrets"]
 
 NAMESPACE = Param("namespace", "NAMESPACE", "the namespace (default: the cluster's default)", ("-n", "--namespace"))
 ALL_NAMESPACES = Param("all_namespaces", "", "every namespace", ("-A", "--all-namespaces"), switch=True)
@@ -88,7 +88,10 @@ class Logs(InNamespace):
 
 
 class Status(InNamespace):
-    pass
+    """Without `-n`, the whole cluster: cluster-wide for the policy too."""
+
+    def scope(self, default_namespace: str) -> str | None:
+        return self.namespace
 
 
 class History(InNamespace):
@@ -121,6 +124,7 @@ SPECS = (
     _get("nodes", ("no", "node"), "List nodes, ready or not", False),
     _get("events", ("ev", "event"), "List recent events, warnings first", True, selectable=False),
     _get("namespaces", ("ns", "namespace"), "List namespaces", False, selectable=False),
+    _get("secrets", ("secret",), "List Secrets: names, types and key names, never their values", True),
     CommandSpec(
         words=("describe", "deployment"),
         aliases=(("describe", "deploy"), ("describe", "deployments")),

@@ -7,14 +7,16 @@ nothing else lists the commands.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Access = Literal["read", "write"]
+# What a command does, for the policy: look at a cluster, change it, or read the audit trail.
+Access = Literal["read", "write", "audit"]
+ACCESS_CLASSES: tuple[Access, ...] = ("read", "write", "audit")
 
 
 class Action(BaseModel):
@@ -57,6 +59,22 @@ class Param:
         return text if self.required else f"[{text}]"
 
 
+def _always(action: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A destructive command: it waits for the person's `yes` before it changes anything.
+
+    Declared on the spec, so the pipeline, the policy, help and the audit trail all see it;
+    `when` narrows it to some arguments (`scale` only to 0), `why` says it in help.
+    """
+
+    why: str
+    when: Callable[[Any], bool] = _always
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     words: tuple[str, ...]
@@ -69,6 +87,11 @@ class CommandSpec:
     examples: tuple[str, ...] = ()
     # Field values implied by the words themselves, e.g. {"kind": "pods"} for `get pods`.
     fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    confirm: Confirm | None = None  # destructive: asks for `yes` first
+
+    def destructive(self, action: Action) -> bool:
+        """Whether this action must be confirmed with `yes` before it runs."""
+        return self.confirm is not None and self.confirm.when(action)
 
     @property
     def name(self) -> str:
@@ -122,6 +145,10 @@ class Registry:
     def find(self, name: str) -> CommandSpec | None:
         found = self.lookup(name.split())
         return found[0] if found and found[1] == len(name.split()) else None
+
+    def names(self) -> tuple[str, ...]:
+        """Every command's name, in declaration order (what policy roles name)."""
+        return tuple(spec.name for spec in self._specs)
 
     def phrases(self) -> dict[str, str]:
         """Every way of starting a command → the command's name, for "did you mean"."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.pipeline import Message, Pipeline
+from bot.pipeline import Message, Pipeline, Progress
 from bot.policy import Policy
 from commands import default_registry
 from commands.replies import Reply
@@ -13,6 +14,7 @@ from integrations.cluster.port import Cluster
 from integrations.render.text import render
 from integrations.store.memory import MemoryStore
 from integrations.store.port import Store
+from tests.policies import nobody
 
 
 @dataclass
@@ -31,11 +33,15 @@ class Chat:
     def last(self) -> Reply:
         return self.replies[-1]
 
+    def follow(self, show: Callable[[Progress], None] = lambda _: None) -> Progress | None:
+        """Follow the rollout the last reply started, as this chat's person."""
+        return self.pipeline.follow(self.last, show, message=Message(self.user, self.channel, ""))
+
 
 def chat(*clusters: Cluster, policy: Policy | None = None, store: Store | None = None, user: str = "alice") -> Chat:
     pipeline = Pipeline(
         registry=default_registry(),
-        policy=policy or Policy([]),
+        policy=policy or nobody(),
         clusters=Clusters(list(clusters), clusters[0].name),
         store=store or MemoryStore(),
     )

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.policy import Policy
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table, error_reply
 from integrations.cluster.simulated import SimulatedCluster
 from integrations.render.blocks import Attachment, SlackMessage, render_message
 from integrations.render.text import render
 from tests.chat import chat
+from tests.policies import demo_admin
 
 # Slack's limits, written out here rather than imported, so the tests check Slack's numbers.
 BLOCKS, BLOCKS_JSON, SECTION, HEADER, FIELDS, FIELD, CONTEXT, FALLBACK = 50, 12_000, 3000, 150, 10, 2000, 10, 3000
@@ -410,7 +410,7 @@ def test_any_reply_fits_slack_and_loses_nothing() -> None:
     "command", ["help", "get pods -A", "status", "describe deployment checkout", "logs deploy/web --tail 200"]
 )
 def test_demo_replies_render_within_limits(command: str) -> None:
-    c = chat(SimulatedCluster.demo(), policy=Policy.demo("alice", "demo"))
+    c = chat(SimulatedCluster.demo(), policy=demo_admin("alice"))
     c.say(command)
     assert c.last.ok
     msg = render_message(c.last, title=command)

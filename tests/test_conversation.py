@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.message import Message
-from bot.policy import Policy, Rule
 from integrations.cluster.simulated import SimulatedCluster
 from integrations.render.text import render
 from integrations.store.memory import MemoryStore
 from integrations.store.port import Store
 from integrations.store.redis_store import RedisStore
 from tests.chat import Chat, chat
+from tests.policies import writers
 from tests.slack import signing, workspace
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import FakeSlackWebAPI
@@ -23,7 +23,7 @@ from tests.test_slack import SECRET, command, events_url, running, text_of
 
 pytest_plugins = ["tests.slack.fixtures"]
 
-WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice", "bob"), access=("write",))])
+WRITERS = writers("alice", "bob")
 
 
 def demo(store: Store | None = None, user: str = "alice") -> Chat:
@@ -114,7 +114,8 @@ def fake(fake_slack: FakeSlackWebAPI) -> FakeSlackWebAPI:
 def _policy(tmp_path: Path) -> Path:
     policy = tmp_path / "policy.yaml"
     policy.write_text(
-        f"rules:\n  - name: alice-changes\n    effect: allow\n    users: [{workspace.USER_ID}]\n    access: [write]\n"
+        "roles:\n  writer: {commands: [read, write], cluster_wide: true}\n"
+        f"bindings:\n  - {{name: alice-changes, subjects: [{workspace.USER_ID}], roles: [writer]}}\n"
     )
     return policy
 

@@ -7,16 +7,16 @@ import json
 import pytest
 
 from bot.audit import AuditLog
-from bot.policy import Policy, Rule
 from commands.replies import Table
 from integrations.cluster.simulated import SimulatedCluster
 from integrations.store.memory import MemoryStore
 from tests.chat import Chat, chat
+from tests.policies import demo_admin, nobody, shaped
 
 
 @pytest.fixture
 def demo() -> Chat:
-    return chat(SimulatedCluster.demo(), policy=Policy.demo("alice", "demo"))
+    return chat(SimulatedCluster.demo(), policy=demo_admin("alice"))
 
 
 def rows(c: Chat) -> list[tuple[str, ...]]:
@@ -152,7 +152,7 @@ def test_long_lists_are_cut_honestly() -> None:
 
 def test_help_hides_what_the_policy_forbids(demo: Chat) -> None:
     assert "more command(s) exist" not in demo.say("help")
-    deny_reads = Policy([Rule(name="nobody", effect="deny", access=("read",))])
+    deny_reads = shaped({"deny": [{"name": "nobody", "commands": ["read"]}]})
     text = chat(SimulatedCluster.demo(), policy=deny_reads).say("help")
     assert "get pods [-n" not in text
     from commands import default_registry
@@ -168,19 +168,19 @@ def test_help_for_one_command(demo: Chat) -> None:
 
 
 def test_policy_denial_names_the_rule() -> None:
-    policy = Policy([Rule(name="no-payments", effect="deny", namespaces=("payments",))])
+    policy = shaped({"deny": [{"name": "no-payments", "namespaces": ["payments"], "reason": "PCI scope"}]})
     c = chat(SimulatedCluster.demo(), policy=policy)
     text = c.say("get pods -n payments")
-    assert text.startswith("✖ You may not run `get pods` in namespace `payments` on `demo` from here.")
-    assert "Decided by policy rule `no-payments`." in text
+    assert text.startswith("✖ You may not run `get pods` in namespace `payments` on `demo` from here: PCI scope.")
+    assert "Decided by deny rule `no-payments`." in text
     assert "Pods in namespace `shop`" in c.say("get pods")
 
 
 def test_whoami_shows_identity_and_rights(demo: Chat) -> None:
     text = demo.say("whoami")
-    assert "You:               alice" in text
-    assert "Default namespace: shop" in text
-    assert "Changes in shop:   allowed (rule `demo-admin`)" in text
+    assert "You:     alice" in text
+    assert "Groups:  admins" in text
+    assert "every command       demo      *           cluster-wide too  `demo-admin` (role `admin`)" in text
 
 
 def test_every_message_leaves_one_audit_record_without_raw_text() -> None:
@@ -190,7 +190,7 @@ def test_every_message_leaves_one_audit_record_without_raw_text() -> None:
     c.say("gte pods xoxb-secret-token")
     c.say("describe pod nope")
     records = AuditLog(store).recent(10)
-    assert [r.outcome for r in records] == ["failed", "invalid", "ok"]
+    assert [r.outcome for r in records] == ["failed", "invalid", "ok"]  # reads record no intent
     assert records[2].command == "get pods" and records[2].args == {"namespace": "shop", "kind": "pods"}
     assert records[2].namespace == "shop" and records[2].rule == "reads-for-everyone"
     assert records[0].error == "NotFound"
@@ -211,8 +211,8 @@ def test_an_internal_error_gives_a_reference_and_no_traceback(demo: Chat, monkey
 def test_use_sets_personal_defaults_for_cluster_and_namespace() -> None:
     store = MemoryStore()
     cluster = SimulatedCluster.demo()
-    alice = chat(cluster, policy=Policy.demo("alice", "demo"), store=store)
-    bob = chat(cluster, policy=Policy.demo("alice", "demo"), store=store, user="bob")
+    alice = chat(cluster, policy=demo_admin("alice"), store=store)
+    bob = chat(cluster, policy=demo_admin("alice"), store=store, user="bob")
     assert "Cluster:   demo (the default)" in alice.say("use")
     text = alice.say("use -n payments")
     assert "Namespace: payments" in text
@@ -236,7 +236,7 @@ def test_a_channel_can_have_its_own_cluster() -> None:
     clusters = Clusters([SimulatedCluster.demo("demo"), SimulatedCluster.demo("prod")], "demo")
     pipeline = Pipeline(
         registry=default_registry(),
-        policy=Policy([]),
+        policy=nobody(),
         clusters=clusters,
         store=MemoryStore(),
         channel_clusters={"C-PROD": "prod"},
@@ -251,7 +251,7 @@ def test_a_channel_can_have_its_own_cluster() -> None:
     with pytest.raises(UnknownCluster):
         Pipeline(
             registry=default_registry(),
-            policy=Policy([]),
+            policy=nobody(),
             clusters=clusters,
             store=MemoryStore(),
             channel_clusters={"C-X": "staging"},

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from bot.confirmations import Confirmations
-from bot.policy import Policy, Rule
 from commands.errors import Conflict
 from commands.replies import Table
 from integrations.cluster import kube
@@ -25,8 +24,9 @@ from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
 from tests.demo_seed import wait_for
 from tests.manifests import deployment, view_binding
+from tests.policies import nobody, writers
 
-WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice",), access=("write",))])
+WRITERS = writers("alice")
 
 
 def rows(c: Chat) -> list[tuple[str, ...]]:
@@ -82,13 +82,13 @@ def test_only_the_person_who_asked_can_confirm_and_the_policy_is_checked_again()
     assert "Nothing is waiting" in bob.say("yes")
     assert "You may not run `scale`" in bob.say("scale web 0")
     # Alice's rights are withdrawn while her change waits: her `yes` is refused.
-    alice.pipeline.policy = Policy([])
-    assert "You may not run `scale` in namespace `shop` on `demo` from here." in alice.say("yes")
+    alice.pipeline.policy.current = nobody()
+    assert "You may not run `scale` in namespace `shop` on `demo` from here: no binding grants it" in alice.say("yes")
     assert cluster.get_deployment("shop", "web").desired == 3
 
 
 def test_writes_are_denied_without_a_rule(demo: Chat) -> None:
-    text = chat(SimulatedCluster.demo(), policy=Policy([])).say("scale web 5")
+    text = chat(SimulatedCluster.demo(), policy=nobody()).say("scale web 5")
     assert "You may not run `scale`" in text and "default-deny" in text
 
 
@@ -326,7 +326,7 @@ def test_cordon_asks_first_and_uncordon_undoes_it(demo: Chat) -> None:
 
 
 def test_node_changes_need_a_rule_for_every_namespace() -> None:
-    shop_only = Policy([Rule(name="shop", effect="allow", users=("alice",), namespaces=("shop",), access=("write",))])
+    shop_only = writers("alice", namespaces=("shop",), name="shop", cluster_wide=False)
     text = chat(SimulatedCluster.demo(), policy=shop_only).say("uncordon node-1")
     assert "You may not run `uncordon` cluster-wide on `demo`" in text
 

@@ -10,7 +10,6 @@ import pytest
 from bot import cli
 from bot.digest import render
 from bot.digest.service import DigestMaker
-from bot.policy import Policy
 from commands.replies import Notice, Table
 from integrations.cluster import demo as seed
 from integrations.cluster.clusters import Clusters
@@ -18,6 +17,7 @@ from integrations.cluster.simulated import SimulatedCluster
 from integrations.render.text import render as text
 from integrations.store.memory import MemoryStore
 from tests.chat import chat
+from tests.policies import demo_admin
 
 NOW = datetime.now(UTC)
 
@@ -85,7 +85,7 @@ def test_summary_and_details_of_the_demo(cluster: SimulatedCluster) -> None:
 
 
 def test_fixing_a_problem_shows_it_resolved_and_the_change_made(cluster: SimulatedCluster) -> None:
-    c = chat(cluster, policy=Policy.demo("alice", "demo"))
+    c = chat(cluster, policy=demo_admin("alice"))
     first = c.say("digest now -n shop")
     assert "First digest here" in first
     c.say("scale checkout 0 --reason 'stop the crash loop'")  # asks first: not a change yet

@@ -67,7 +67,10 @@ def url(redis_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def settings(fake_slack: FakeSlackWebAPI, url: str, tmp_path: Path) -> Callable[..., Settings]:
     policy = tmp_path / "policy.yaml"
-    policy.write_text("rules:\n  - {name: alice-digests, effect: allow, users: [U0ALICE01], commands: ['digest *']}\n")
+    policy.write_text(
+        "roles:\n  digests: {commands: ['digest *'], cluster_wide: true}\n"
+        "bindings:\n  - {name: alice-digests, subjects: [U0ALICE01], roles: [digests]}\n"
+    )
 
     def make(**extra: Any) -> Settings:
         return Settings(

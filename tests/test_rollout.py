@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from bot.pipeline import Progress
-from bot.policy import Policy, Rule
 from commands.replies import Actions
 from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
 from integrations.cluster.simulated import SimulatedCluster
@@ -26,13 +25,14 @@ from tests.cluster.proxy import TcpProxy
 from tests.cluster.rest import request
 from tests.demo_seed import wait_for
 from tests.manifests import deployment
+from tests.policies import writers
 
-WRITERS = Policy([Rule(name="alice-changes", effect="allow", users=("alice",), access=("write",))])
+WRITERS = writers("alice")
 
 
 def follow(c: Chat) -> tuple[Progress, list[Progress]]:
     shown: list[Progress] = []
-    final = c.pipeline.follow(c.last, shown.append)
+    final = c.follow(shown.append)
     assert final is not None, f"the reply started no rollout: {render(c.last)}"
     return final, shown
 
@@ -70,7 +70,7 @@ def test_demo_broken_image_fails_naming_the_pod_and_offers_a_rollback() -> None:
 def test_a_change_without_a_rollout_is_not_followed() -> None:
     c = chat(SimulatedCluster.demo(), policy=WRITERS)
     c.say("scale web 3")  # already 3: nothing to follow
-    assert c.last.follow is None and c.pipeline.follow(c.last) is None
+    assert c.last.follow is None and c.follow() is None
 
 
 def test_deleting_the_deployment_midway_is_reported_as_lost() -> None:
@@ -78,7 +78,7 @@ def test_deleting_the_deployment_midway_is_reported_as_lost() -> None:
     c = chat(cluster, policy=WRITERS)
     c.say("deploy search nginx:1.26")  # search stays Pending: its nodeSelector matches no node
     results: list[Progress | None] = []
-    worker = threading.Thread(target=lambda: results.append(c.pipeline.follow(c.last)))
+    worker = threading.Thread(target=lambda: results.append(c.follow()))
     worker.start()
     time.sleep(0.3)
     assert worker.is_alive(), "a pending rollout must not end by itself"
@@ -186,7 +186,7 @@ def test_real_cluster_lost_during_a_rollout_is_reported_as_lost(
         c = chat(clusters[0], policy=WRITERS)
         c.say("deploy web nginx:2")
         results: list[Progress | None] = []
-        worker = threading.Thread(target=lambda: results.append(c.pipeline.follow(c.last)))
+        worker = threading.Thread(target=lambda: results.append(c.follow()))
         worker.start()
         time.sleep(1.0)
         assert worker.is_alive()

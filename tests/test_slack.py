@@ -161,13 +161,13 @@ def test_direct_messages_are_answered_and_bots_and_edits_ignored(bot: SlackBot, 
     assert len(fake.calls("chat.postMessage")) == 1
     assert posted[0].args["channel"] == "D0ALICEDM"
     # Names are looked up for display: the ID stays the key.
-    assert "alice (U0ALICE01)" in text_of(posted[0])
+    assert 'U0ALICE01 (\\"alice\\")' in text_of(posted[0])
 
 
 def test_names_are_looked_up_once_and_cached(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
     command(bot, fake, "whoami")
     reply = command(bot, fake, "whoami")
-    assert "#ops (C0OPS0001)" in text_of(reply)
+    assert 'C0OPS0001 (\\"#ops\\")' in text_of(reply)
     assert len(fake.calls("users.info")) == 1
     assert len(fake.calls("conversations.info")) == 1
 
@@ -372,8 +372,9 @@ def test_the_manifest_asks_for_exactly_what_the_app_uses() -> None:
 
 @pytest.fixture
 def real(demo_control_plane: Any, redis_url: str) -> dict[str, Any]:
-    """Settings for a bot on the seeded real control plane (admin context), sharing real Redis."""
-    return {"kubeconfig": str(demo_control_plane.admin_kubeconfig), "redis_url": redis_url}
+    """Settings for a bot on the seeded real control plane (admin context), sharing real Redis.
+    Impersonation is off here: these tests are about Slack (tests/test_impersonation.py covers it)."""
+    return {"kubeconfig": str(demo_control_plane.admin_kubeconfig), "redis_url": redis_url, "impersonate": "off"}
 
 
 def test_real_cluster_over_http(fake: FakeSlackWebAPI, real: dict[str, Any]) -> None:
@@ -538,7 +539,8 @@ def test_jobs_use_processes_only_when_state_is_shared() -> None:
 def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI, tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(
-        f"rules:\n  - name: alice-changes\n    effect: allow\n    users: [{workspace.USER_ID}]\n    access: [write]\n"
+        "roles:\n  writer: {commands: [read, write], cluster_wide: true}\n"
+        f"bindings:\n  - {{name: alice-changes, subjects: [{workspace.USER_ID}], roles: [writer]}}\n"
     )
     with running(fake, policy_file=policy) as b:
         question = command(b, fake, "scale web 0 -n shop")
@@ -586,7 +588,8 @@ def test_real_rollout_is_followed_in_one_message_and_offers_a_rollback(
     apply_objects(demo_control_plane.admin_api_client(), [deployment(namespace, "shop-web", replicas=2)])
     policy = tmp_path / "policy.yaml"
     policy.write_text(
-        f"rules:\n  - name: alice-changes\n    effect: allow\n    users: [{workspace.USER_ID}]\n    access: [write]\n"
+        "roles:\n  writer: {commands: [read, write], cluster_wide: true}\n"
+        f"bindings:\n  - {{name: alice-changes, subjects: [{workspace.USER_ID}], roles: [writer]}}\n"
     )
     with running(fake, policy_file=policy, **real) as b:
         sender = SlackSender(events_url(b), SECRET)

@@ -64,12 +64,52 @@ def test_set_if_absent_succeeds_again_after_expiry(store: Store) -> None:
     assert store.get("lock") == "c"
 
 
-def test_logs_keep_the_newest_entries_newest_first(store: Store) -> None:
-    for i in range(7):
-        store.append("audit", f"e{i}", keep=5)
-    assert store.recent("audit", 10) == ["e6", "e5", "e4", "e3", "e2"]
-    assert store.recent("audit", 2) == ["e6", "e5"]
-    assert store.recent("nothing", 3) == []
+def _key(entry_id: str) -> tuple[int, int]:
+    ms, seq = entry_id.split("-")
+    return int(ms), int(seq)
+
+
+def test_stream_entries_keep_their_order_under_increasing_ids(store: Store) -> None:
+    ids = [store.stream_add("audit", f"e{i}", max_len=1000) for i in range(5)]
+    assert len(set(ids)) == 5 and ids == sorted(ids, key=_key)
+    assert [v for _, v in store.stream_range("audit", count=10)] == ["e0", "e1", "e2", "e3", "e4"]
+    assert [v for _, v in store.stream_range("audit", count=2, newest_first=True)] == ["e4", "e3"]
+    assert store.stream_range("audit", start=f"({ids[1]}", end=ids[3]) == list(zip(ids[2:4], ["e2", "e3"], strict=True))
+    assert store.stream_range("nothing") == []
+
+
+def test_stream_ranges_by_time_use_the_ids(store: Store) -> None:
+    store.stream_add("audit", "before", max_len=1000)
+    time.sleep(0.01)
+    start = int(time.time() * 1000)
+    store.stream_add("audit", "during-1", max_len=1000)
+    store.stream_add("audit", "during-2", max_len=1000)
+    end = int(time.time() * 1000)
+    time.sleep(0.01)
+    store.stream_add("audit", "after", max_len=1000)
+    during = store.stream_range("audit", start=str(start), end=str(end), count=100)
+    assert [v for _, v in during] == ["during-1", "during-2"]
+    newest = store.stream_range("audit", start=str(start), end=str(end), count=1, newest_first=True)
+    assert [v for _, v in newest] == ["during-2"]
+
+
+def test_streams_are_bounded_approximately_but_keep_the_newest(store: Store) -> None:
+    for i in range(600):
+        store.stream_add("audit", f"e{i}", max_len=100)
+    kept = store.stream_range("audit", count=10_000)
+    assert 100 <= len(kept) < 300  # `MAXLEN ~`: whole blocks are trimmed, never the newest 100
+    assert [v for _, v in kept[-100:]] == [f"e{i}" for i in range(500, 600)]
+
+
+def test_streams_drop_entries_older_than_the_retention(store: Store) -> None:
+    for i in range(500):
+        store.stream_add("audit", f"old{i}", max_len=100_000)
+    time.sleep(0.01)
+    cut = str(int(time.time() * 1000))
+    store.stream_add("audit", "new", max_len=100_000, min_id=cut)
+    kept = store.stream_range("audit", count=10_000)
+    assert kept[-1][1] == "new"
+    assert len(kept) < 200  # `MINID ~`: old blocks are gone, the newest entries never
 
 
 def test_invalid_ttl_is_refused(store: Store) -> None:

@@ -6,27 +6,24 @@ from datetime import datetime
 
 from bot.audit import AuditLog, AuditRecord
 from bot.digest.model import PilothouseChange
+from bot.policy.subject import named
 
 ROLLOUT_COMMANDS = ("deploy", "rollback", "restart", "scale")
-SCAN = (1_000, 10_000)  # newest records first; the second, longer read only when the period needs it
 
 
 def pilothouse_changes(
     audit: AuditLog, cluster: str, namespace: str | None, since: datetime, until: datetime
 ) -> list[PilothouseChange]:
-    for count in SCAN:
-        records = audit.recent(count)
-        if len(records) < count or records[-1].at < since:
-            break
+    """The period's records, read by stream ID (time), not by scanning the trail."""
     return [
-        PilothouseChange(r.at, r.user_name or r.user, _what(r), r.namespace)
-        for r in records
-        if since <= r.at <= until and r.cluster == cluster and _counts(r) and namespace in (None, r.namespace)
+        PilothouseChange(r.at, named(r.user, r.user_name), _what(r), r.namespace)
+        for r in audit.between(since, until)
+        if r.cluster == cluster and _counts(r) and namespace in (None, r.namespace)
     ]
 
 
 def _counts(r: AuditRecord) -> bool:
-    if r.outcome != "ok" or r.command not in ROLLOUT_COMMANDS:
+    if r.phase != "result" or r.outcome != "ok" or r.command not in ROLLOUT_COMMANDS:
         return False
     # A scale to 0 first asks for a `yes`: only the confirmed record is the change.
     return not (r.command == "scale" and r.args.get("replicas") == 0 and not r.args.get("confirmed"))

@@ -51,6 +51,7 @@ class Digest:
     new: tuple[Seen, ...]
     resolved: tuple[Seen, ...]
     late: str | None = None  # "scheduled 09:00 Europe/Berlin" when posted after its time
+    hidden: int = 0  # namespaces left out: the policy does not let this place see them
 
     @property
     def healthy(self) -> bool:

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 from bot.digest import render
 from bot.digest.schedules import ScheduleBook
-from bot.digest.service import DigestMaker
-from commands.errors import PilothouseError
+from bot.digest.service import DecidedDigests
+from bot.policy.engine import CHANNEL_ALLOW_LIST
+from bot.policy.subject import Subject
+from commands.errors import PilothouseError, PolicyDenied
 from commands.replies import Reply, error_reply
 from integrations.scheduler.runner import JobSpec
 from integrations.store.port import Store
@@ -37,14 +39,14 @@ class ScheduledDigests:
     def __init__(
         self,
         *,
-        maker: DigestMaker,
+        digests: DecidedDigests,
         store: Store,
         poster: Poster,
         identity: str,
         late_after: float = LATE_AFTER,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._maker = maker
+        self._digests = digests
         self._store = store
         self._book = ScheduleBook(store)
         self._poster = poster
@@ -72,9 +74,24 @@ class ScheduledDigests:
         local = due.astimezone(zone)
         late = f"{local:%H:%M} {schedule.tz}" if (now - due).total_seconds() > self._late_after else None
         try:
-            made = render.reply(
-                self._maker.make(schedule.channel, schedule.cluster, schedule.namespace, now=now, late=late)
+            # Decided again now, for the channel: its right to see that cluster may have changed
+            # since the schedule was set. Read as Pilothouse itself, within what the channel may see.
+            digest = self._digests.make(
+                Subject.channel(schedule.channel),
+                place=schedule.channel,
+                cluster=schedule.cluster,
+                namespace=schedule.namespace,
+                now=now,
+                late=late,
+                as_bot=True,
+                schedule=schedule.id,
             )
+            made = render.reply(digest)
+        except PolicyDenied as e:
+            if e.rule == CHANNEL_ALLOW_LIST:
+                log.warning("digest %s not posted: %s is not an enabled channel", schedule_id, schedule.channel)
+                return False
+            made = error_reply(f"Digest `{schedule_id}` was not posted: {e.message}", e.hint)
         except PilothouseError as e:
             # The channel learns why its digest is missing; the claim stays: no double post later.
             made = error_reply(f"Digest `{schedule_id}` could not be made: {e.message}", e.hint)

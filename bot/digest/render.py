@@ -40,7 +40,11 @@ def _change_line(digest: Digest) -> str | None:
 
 
 def _late(digest: Digest) -> list[Block]:
-    return [Notice("info", f"Posted late (scheduled {digest.late}).")] if digest.late else []
+    notes: list[Block] = [Notice("info", f"Posted late (scheduled {digest.late}).")] if digest.late else []
+    if digest.hidden:
+        left = plural(digest.hidden, "namespace")
+        notes.append(Notice("info", f"{left} left out: the policy does not let this place see them."))
+    return notes
 
 
 def _nodes(digest: Digest) -> str:

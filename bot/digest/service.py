@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.access import Access
 from bot.audit import AuditLog
 from bot.digest.build import build, collect
 from bot.digest.changes import pilothouse_changes
 from bot.digest.model import Digest, Scope
 from bot.digest.snapshots import Snapshot, Snapshots
 from bot.handlers.lookup import require_namespace
+from bot.message import Message
+from bot.policy.engine import Request
+from bot.policy.explain import refusal
+from bot.policy.subject import Subject
+from bot.trace import Trace
+from commands.errors import PilothouseError
 from integrations.cluster.clusters import Clusters
 from integrations.store.port import Store
 
@@ -45,3 +55,48 @@ class DigestMaker:
         )
         self._snapshots.put(place, scope, Snapshot(now, digest.seen()))
         return digest
+
+
+class DecidedDigests:
+    """Digests made for someone: decided by the policy for them (the one `authorise`), read
+    through their cluster views, and audited. Used by a scheduled digest when it fires (for the
+    channel it posts to, read as Pilothouse itself) and by `pilothouse digest --print` (for the
+    local operator)."""
+
+    def __init__(self, access: Access, store: Store, audit: AuditLog) -> None:
+        self._access = access
+        self._store = store
+        self._audit = audit
+
+    def make(
+        self,
+        subject: Subject,
+        *,
+        place: str,
+        cluster: str | None,
+        namespace: str | None,
+        now: datetime,
+        late: str | None = None,
+        as_bot: bool = False,
+        schedule: str | None = None,
+    ) -> Digest:
+        target = self._access.clusters.get(cluster).name
+        request = Request("digest now", "read", place, target, namespace)
+        args = {k: v for k, v in (("namespace", namespace), ("schedule", schedule)) if v}
+        trace = Trace(uuid.uuid4().hex[:12], time.monotonic(), command="digest now", args=args)
+        message = Message(subject.id, place, "", subject.name)
+        decision = self._access.authorise(subject, request)
+        trace.decided(request, decision)
+        if not decision.allowed:
+            self._audit.record(trace.record(message, subject, at=now, outcome="denied"))
+            raise refusal(decision, request)
+        gate = self._access.gate(subject, request)
+        views = self._access.views(subject, gate, as_bot=as_bot)
+        trace.k8s_identity = views.get(target).identity
+        try:
+            digest = DigestMaker(views, self._store).make(place, target, namespace, now=now, late=late)
+        except PilothouseError as e:
+            self._audit.record(trace.record(message, subject, at=now, outcome="failed", error=type(e).__name__))
+            raise
+        self._audit.record(trace.record(message, subject, at=now, outcome="ok"))
+        return replace(digest, hidden=len(gate.hidden))

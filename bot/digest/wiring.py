@@ -8,7 +8,7 @@ from datetime import datetime
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.digest.posting import Poster, ScheduledDigests
-from bot.digest.service import DigestMaker
+from bot.digest.service import DecidedDigests
 from bot.settings import Settings
 from bot.wiring import App
 from commands.errors import ConfigError
@@ -47,7 +47,7 @@ def _lease(app: App, settings: Settings) -> Leadership:
 def scheduled(app: App, poster: Poster, identity: str) -> ScheduledDigests:
     """The digests of `app`'s schedules, made from its clusters and posted with `poster`."""
     return ScheduledDigests(
-        maker=DigestMaker(app.clusters, app.store),
+        digests=DecidedDigests(app.access, app.store, app.audit),
         store=app.store,
         poster=poster,
         identity=identity,

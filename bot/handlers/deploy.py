@@ -22,9 +22,8 @@ from integrations.cluster.port import Cluster
 
 
 def change_cause(action: Change, ctx: Context, what: str) -> str:
-    who = ctx.message.user_name or ctx.user
-    place = ctx.message.channel_name or ctx.channel
-    cause = f"{what} by {who} from {place} via Pilothouse"
+    # By ID, the display name only beside it: anyone can call themselves "root (approved by CISO)".
+    cause = f"{what} by {ctx.who} from {ctx.where} via Pilothouse"
     return f"{cause}: {action.reason}" if action.reason else cause
 
 
@@ -70,7 +69,7 @@ def scale(action: Scale, ctx: Context) -> Reply:
     cause = change_cause(action, ctx, f"scale {action.name} {before.desired}→{action.replicas}")
     planned = cluster.scale_deployment(namespace, action.name, action.replicas, cause=cause, dry_run=True)
     preview = Fields((("Replicas", f"{before.desired} → {planned.desired}"), ("Where", where(namespace, cluster.name))))
-    if action.destructive and not action.confirmed:
+    if ctx.confirm_first:
         question = f"Scale `{action.name}` to 0? Every pod of it will stop."
         return _ask(action, "scale", f"scale `{action.name}` to 0", question, preview)
     after = cluster.scale_deployment(namespace, action.name, action.replicas, cause=cause, dry_run=False)
@@ -199,7 +198,7 @@ def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
         return Reply((Notice("info", f"Node `{action.node}` is {state}; nothing to do."),), effect="nothing")
     cluster.set_unschedulable(action.node, cordon, dry_run=True)
     preview = Fields((("Node", f"{action.node} ({before.status})"), ("Cluster", cluster.name)))
-    if cordon and not action.confirmed:
+    if ctx.confirm_first:
         arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
         question = f"Cordon node `{action.node}`? No new pods will be scheduled on it."
         return _ask_with(arguments, "cordon", f"cordon node `{action.node}`", question, preview)
@@ -224,7 +223,7 @@ def delete_pod(action: DeletePod, ctx: Context) -> Reply:
     pod = get_pod(cluster, namespace, action.pod)
     cluster.delete_pod(namespace, action.pod, dry_run=True)
     fate = "its ReplicaSet starts a replacement" if pod.owner else "it has no controller: it will not come back"
-    if not action.confirmed:
+    if ctx.confirm_first:
         arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
         preview = Fields((("Pod", f"{pod.name} ({pod.status}, {pod.restarts} restarts)"), ("Then", fate)))
         question = f"Delete pod `{action.pod}`?"

@@ -9,9 +9,10 @@ from typing import Any
 from bot.handlers.context import Context
 from bot.handlers.format import where
 from bot.handlers.lookup import require_namespace
-from bot.policy import Request
+from bot.policy.engine import Request
+from bot.policy.explain import refusal
 from commands.digest import DigestList, DigestNow, DigestOff, DigestSchedule
-from commands.errors import ParseError, PilothouseError, PolicyDenied
+from commands.errors import ParseError, PilothouseError
 from commands.registry import Action
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
 
@@ -22,7 +23,7 @@ def digest_now(action: DigestNow, ctx: Context) -> Reply:
     # Imported here: bot.digest builds on bot.handlers (findings, lookup), which lists this module.
     from bot.digest import render, service
 
-    maker = service.DigestMaker(ctx.clusters, ctx.shared_store())
+    maker = service.DigestMaker(ctx.clusters, ctx.shared_store())  # the clusters as this person sees them
     return render.reply(maker.make(ctx.channel, action.cluster, action.namespace, now=ctx.now))
 
 
@@ -49,7 +50,7 @@ def schedule(action: DigestSchedule, ctx: Context) -> Reply:
             tz=zone,
             cluster=cluster.name,
             namespace=action.namespace,
-            by=ctx.message.user_name or ctx.user,
+            by=ctx.who,
             now=ctx.now,
         )
     except TooMany as e:
@@ -99,10 +100,11 @@ def off(action: DigestOff, ctx: Context) -> Reply:
             f"No digest `{action.id}` is scheduled for this channel{elsewhere}.",
             hint="`digest list` shows this channel's digests and their IDs.",
         )
-    request = Request(ctx.user, ctx.channel, found.cluster, found.namespace, "digest off", "write")
-    decision = ctx.policy.decide(request)
+    # Decided again for the schedule's own cluster and namespace, which only the schedule knows.
+    request = Request("digest off", "write", ctx.channel, found.cluster, found.namespace)
+    decision = ctx.authorise(request)
     if not decision.allowed:
-        raise PolicyDenied(f"You may not stop digest `{found.id}` from here.", rule=decision.rule)
+        raise refusal(decision, request)
     book.remove(found.id)
     return Reply((Notice("ok", f"Digest `{found.id}` (`{found.cron}`, {found.tz}) is stopped."),))
 

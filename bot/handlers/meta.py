@@ -1,4 +1,6 @@
-"""help, whoami, clusters: about Pilothouse itself, always allowed."""
+"""help, whoami, clusters: about Pilothouse itself. What they show is what the policy says for
+the person asking, here: help lists only commands they may run, whoami what, where, within
+which limits, and (with --cluster) what Kubernetes RBAC lets their identity do."""
 
 from __future__ import annotations
 
@@ -7,23 +9,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.handlers.context import Context
-from bot.policy import Request
+from bot.policy.engine import Binding, Request, Role
 from commands import help as help_text
-from commands.errors import UnknownCommand
+from commands.errors import ClusterError, UnknownCommand
 from commands.meta import Help, ListClusters, WhoAmI
 from commands.parser import normalise, suggest_commands
 from commands.registry import Action, CommandSpec
-from commands.replies import Block, Fields, Heading, Notice, Reply, table
+from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
 from integrations.cluster.model import ClusterInfo
 
 
-def _allowed_here(spec: CommandSpec, ctx: Context) -> bool:
-    """May this person run the command at all here, on the default cluster?"""
-    if spec.family == "meta":
-        return True
-    cluster = ctx.clusters.get(None)
-    request = Request(ctx.user, ctx.channel, cluster.name, cluster.default_namespace, spec.name, spec.access)
-    return ctx.policy.decide(request).allowed
+def _may_run(spec: CommandSpec, ctx: Context) -> bool:
+    """Is there any cluster and namespace where this person may run the command, from here?"""
+    return ctx.authorise(Request(spec.name, spec.access, ctx.channel, anywhere=True)).allowed
 
 
 def help_(action: Help, ctx: Context) -> Reply:
@@ -35,34 +33,118 @@ def help_(action: Help, ctx: Context) -> Reply:
             if found is None:
                 raise UnknownCommand(topic, suggest_commands(topic.split(), ctx.registry))
             spec = found[0]
-        return help_text.command_help(spec)
-    visible = [s for s in ctx.registry if _allowed_here(s, ctx)]
+        reply = help_text.command_help(spec)
+        if not _may_run(spec, ctx):
+            note = Notice("info", "The policy does not let you run it here; `whoami` shows what you may do.")
+            reply = Reply((*reply.blocks, note))
+        return reply
+    visible = [s for s in ctx.registry if _may_run(s, ctx)]
     return help_text.overview(visible, hidden=len(ctx.registry) - len(visible))
 
 
+# --- whoami ----------------------------------------------------------------------------------
+
+
+def _commands(role: Role, ctx: Context) -> str:
+    names = [s.name for s in ctx.registry if s.name in role.commands and s.family != "meta"]
+    everything = [s.name for s in ctx.registry if s.family != "meta"]
+    if names == everything:
+        return "every command"
+    return ", ".join(names) if len(names) <= 8 else ", ".join(names[:8]) + f" and {len(names) - 8} more"
+
+
+def _limits(role: Role) -> str:
+    found = []
+    if role.max_replicas is not None:
+        found.append(f"at most {role.max_replicas} replicas")
+    if role.images is not None:
+        found.append(f"images {role.images}")
+    found.append("cluster-wide too" if role.cluster_wide else "not cluster-wide")
+    return "; ".join(found)
+
+
+def _grant_row(binding: Binding, role: Role, writes_here: bool, ctx: Context) -> list[str]:
+    commands = _commands(role, ctx) + ("" if writes_here else " (reads only here)")
+    granted = f"`{binding.name}` (role `{role.name}`{f', owner {role.owner}' if role.owner else ''})"
+    return [commands, str(role.clusters), str(role.namespaces), _limits(role), granted]
+
+
+def _policy_blocks(ctx: Context) -> list[Block]:
+    policy = ctx.access.policy.current
+    grants = policy.grants(ctx.subject, ctx.channel)
+    rows = [_grant_row(b, r, w, ctx) for b, r, w in grants]
+    if policy.reads_for_everyone and not ctx.subject.external:
+        rows.append(["every read command", "*", "*", "cluster-wide too", "`reads-for-everyone` (the default)"])
+    blocks: list[Block] = [Paragraph("What you may do here")]
+    if rows:
+        blocks.append(table(("COMMANDS", "CLUSTERS", "NAMESPACES", "LIMITS", "GRANTED BY"), rows, limit=30))
+    else:
+        blocks.append(Notice("info", "Nothing: no binding grants you anything here."))
+    denied = policy.denials(ctx.subject, ctx.channel)
+    if denied:
+        rows = [[f"`{d.name}`", str(d.clusters), str(d.namespaces), d.reason or ""] for d in denied]
+        blocks += [
+            Paragraph("Denied to you whatever else allows it"),
+            table(("RULE", "CLUSTERS", "NAMESPACES", "WHY"), rows, limit=20),
+        ]
+    return blocks
+
+
+def _kubernetes_blocks(action: WhoAmI, ctx: Context) -> list[Block]:
+    rows = []
+    for cluster in ctx.clusters:
+        how = "impersonated" if cluster.impersonating is not None else "Pilothouse's own credentials"
+        rows.append(
+            [cluster.name + (" (default)" if cluster.name == ctx.clusters.default else ""), cluster.identity, how]
+        )
+    blocks: list[Block] = [Paragraph("Kubernetes sees"), table(("CLUSTER", "IDENTITY", "HOW"), rows, limit=50)]
+    if action.cluster is None:
+        return blocks
+    cluster = ctx.cluster(action.cluster)
+    namespace = action.namespace or cluster.default_namespace
+    try:
+        rules = cluster.access_rules(namespace)
+    except ClusterError as e:
+        return [*blocks, Notice("warning", f"Could not ask `{cluster.name}` what RBAC allows: {e.message}")]
+    heading = f"Kubernetes RBAC for `{rules.identity}` in namespace `{namespace}` on `{cluster.name}`"
+    rule_rows = [
+        [
+            ", ".join(r.resources),
+            ", ".join(r.verbs),
+            ", ".join(g or "core" for g in r.api_groups),
+            ", ".join(r.resource_names) or "any",
+        ]
+        for r in rules.rules
+    ]
+    blocks += [Paragraph(heading), table(("RESOURCES", "VERBS", "API GROUPS", "NAMES"), rule_rows, limit=40)]
+    if rules.incomplete or rules.error:
+        blocks.append(
+            Notice("warning", f"The cluster's answer is incomplete{f': {rules.error}' if rules.error else ''}.")
+        )
+    return blocks
+
+
 def whoami(action: WhoAmI, ctx: Context) -> Reply:
-    cluster = ctx.clusters.get(None)
-    namespace = cluster.default_namespace
+    subject = ctx.subject
+    groups = ", ".join(sorted(subject.groups)) or "none"
+    holder = ctx.access.policy
+    fields = [
+        ("You", subject.label),
+        ("Groups", groups),
+        ("Channel", ctx.where),
+        ("Policy", f"{holder.current.source} (generation {holder.generation})"),
+    ]
+    if subject.external:
+        fields.insert(
+            1, ("Workspace", f"external ({subject.team or 'unknown team'}): nothing unless the policy grants it")
+        )
+    blocks: list[Block] = [Heading("Who you are to Pilothouse"), Fields(tuple(fields))]
+    blocks += _policy_blocks(ctx)
+    blocks += _kubernetes_blocks(action, ctx)
+    return Reply(tuple(blocks))
 
-    def decision(access: str) -> str:
-        request = Request(ctx.user, ctx.channel, cluster.name, namespace, "*", access)  # type: ignore[arg-type]
-        result = ctx.policy.decide(request)
-        return f"{'allowed' if result.allowed else 'denied'} (rule `{result.rule}`)"
 
-    fields = (
-        ("You", _named(ctx.message.user_name, ctx.user)),
-        ("Channel", _named(ctx.message.channel_name, ctx.channel)),
-        ("Default cluster", cluster.name),
-        ("Default namespace", namespace),
-        ("Kubernetes sees", cluster.identity),
-        (f"Reads in {namespace}", decision("read")),
-        (f"Changes in {namespace}", decision("write")),
-    )
-    return Reply((Heading("Who you are to Pilothouse"), Fields(fields)))
-
-
-def _named(name: str | None, identifier: str) -> str:
-    return f"{name} ({identifier})" if name and name != identifier else identifier
+# --- clusters --------------------------------------------------------------------------------
 
 
 def clusters(action: ListClusters, ctx: Context) -> Reply:

@@ -38,6 +38,7 @@ _COLUMNS = {
     "nodes": ("NAME", "STATUS", "ROLES", "AGE", "VERSION"),
     "events": ("LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"),
     "namespaces": ("NAME", "STATUS", "AGE"),
+    "secrets": ("NAME", "TYPE", "KEYS", "AGE"),
 }
 
 
@@ -53,6 +54,11 @@ def _rows(action: GetResources, cluster: Cluster, namespace: str | None, ctx: Co
         )
         events.sort(key=lambda e: e.type != "Warning")  # stable: warnings first, newest first within
         return [(e.namespace, _event_row(e, ctx)) for e in events]
+    if action.kind == "secrets":  # the adapters never read values: names, types and key names only
+        return [
+            (x.namespace, [x.name, x.type, ", ".join(x.keys) or "<none>", age(x.created, ctx.now)])
+            for x in cluster.list_secrets(namespace, action.selector)
+        ]
     if action.kind == "nodes":
         return [
             ("", [n.name, n.status, ",".join(n.roles) or "<none>", age(n.created, ctx.now), n.version])
@@ -162,6 +168,10 @@ def _describe_pod(cluster: Cluster, namespace: str, name: str, ctx: Context) -> 
         table(("NAME", "IMAGE", "STATE", "READY", "RESTARTS", "LAST TERMINATION"), rows, limit=20),
     ]
     blocks += [Notice("warning", f"{c.name}: {c.waiting_message}") for c in p.containers if c.waiting_message]
+    if p.env:
+        # What comes from a Secret is shown as a reference to it, never as its value.
+        rows = [[e.container, e.name, e.value or "" if e.source is None else f"<from {e.source}>"] for e in p.env]
+        blocks += [Paragraph("Environment"), table(("CONTAINER", "NAME", "VALUE"), rows, limit=40)]
     if p.unschedulable:
         blocks.append(Notice("warning", f"Not scheduled: {p.unschedulable}"))
     blocks.append(Fields((("Conditions", ", ".join(f"{t}={s}" for t, s in p.conditions) or "<none>"),)))

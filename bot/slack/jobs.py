@@ -144,7 +144,7 @@ class SlackWork:
                 rendered = render_message(reply, title=job.text)
                 if reply.follow is None or not self._follow_in_channel(job, message, reply, rendered):
                     self._respond(job.reply_to.response_url, rendered, reply.ok)
-                    self._follow_quietly(job, reply, job.reply_to.response_url)
+                    self._follow_quietly(job, message, reply, job.reply_to.response_url)
                 if (details := render_details(reply, title=job.text)) is not None:
                     # A response_url answer has no thread to put them in: they follow it.
                     self._respond(job.reply_to.response_url, details, reply.ok)
@@ -176,7 +176,7 @@ class SlackWork:
             live.finish(rendered)
         else:
             live.show(rendered)
-            self._follow_live(job, reply, live)
+            self._follow_live(job, message, reply, live)
         if job.reply_to.thread_ts is None and live.ts is not None:
             # Replies in the answer's thread carry on this conversation.
             self.pipeline.conversations.adopt(message, live.ts)
@@ -205,10 +205,10 @@ class SlackWork:
             self.pipeline.conversations.adopt(
                 message, live.ts
             )  # `@Pilothouse scale 5` in its thread means this Deployment
-        self._follow_live(job, reply, live)
+        self._follow_live(job, message, reply, live)
         return True
 
-    def _follow_live(self, job: Job, reply: Reply, live: LiveMessage) -> None:
+    def _follow_live(self, job: Job, message: Message, reply: Reply, live: LiveMessage) -> None:
         """Edit the message as the rollout goes (throttled), and end with how it went."""
 
         def show(progress: Progress) -> None:
@@ -218,16 +218,16 @@ class SlackWork:
                 self._failed("chat.update", job, e)
 
         def track() -> None:
-            final = self.pipeline.follow(reply, show)
+            final = self.pipeline.follow(reply, show, message=message)  # as the person who asked
             live.finish(render_message(final.reply if final else reply, title=job.text), at_once=True)
 
         self._in_background(job, track)
 
-    def _follow_quietly(self, job: Job, reply: Reply, response_url: str) -> None:
+    def _follow_quietly(self, job: Job, message: Message, reply: Reply, response_url: str) -> None:
         """Without a message to edit: only the end of the rollout, as a second answer."""
 
         def track() -> None:
-            final = self.pipeline.follow(reply, lambda _: None)
+            final = self.pipeline.follow(reply, lambda _: None, message=message)
             if final is not None:
                 self._respond(response_url, render_message(final.reply, title=job.text), True)
 

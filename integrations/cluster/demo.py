@@ -77,12 +77,22 @@ def deployment(
     }
 
 
+def _with_credentials(container: Json) -> Json:
+    """The payments API reads its database password from a Secret, and one plain setting."""
+    container["env"] = [
+        {"name": "LOG_LEVEL", "value": "info"},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "api-credentials", "key": "db-password"}}},
+    ]
+    container["envFrom"] = [{"secretRef": {"name": "stripe"}}]
+    return container
+
+
 def rollouts() -> list[Json]:
     """Deployments in the order they are applied; a name applied twice makes a history."""
     web = [_container("nginx", "nginx:1.25.2", 80)]
     web_new = [_container("nginx", "nginx:1.25.3", 80)]
     api = [
-        _container("api", "ghcr.io/acme/payments-api:3.4.1", 8080),
+        _with_credentials(_container("api", "ghcr.io/acme/payments-api:3.4.1", 8080)),
         _container("envoy", "envoyproxy/envoy:v1.29.1", 9901),
     ]
     return [
@@ -121,6 +131,109 @@ def rollouts() -> list[Json]:
             web_new,
             change_cause="deploy web nginx:1.25.3 by @alice from #shop-ops: fix CVE-2023-44487",
         ),
+    ]
+
+
+def secrets() -> list[Json]:
+    """Secrets with made-up values: Pilothouse must show their names and keys, never these."""
+    return [
+        _secret("payments", "api-credentials", {"db-password": "demo-Pa55-not-real", "db-user": "payments"}),
+        _secret("payments", "stripe", {"STRIPE_API_KEY": "sk_test_demo_0000000000000000"}),
+        _secret(
+            "shop",
+            "web-tls",
+            {"tls.crt": "-----BEGIN CERTIFICATE-----\nZGVtbw==\n-----END CERTIFICATE-----\n", "tls.key": "demo-key"},
+            kind="kubernetes.io/tls",
+        ),
+    ]
+
+
+def _secret(namespace: str, name: str, values: dict[str, str], *, kind: str = "Opaque") -> Json:
+    import base64
+
+    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "type": kind,
+        "data": data,
+    }
+
+
+# --- RBAC: what the demo's people may do, as Kubernetes itself would decide it ----------------
+# Identities as Pilothouse impersonates them with the default prefixes (slack:, pilothouse:).
+DEMO_GROUPS = ("admins", "developers", "deployers", "approvers")
+_CORE_READ = ["pods", "pods/log", "events", "namespaces", "nodes"]
+_APPS_READ = ["deployments", "replicasets"]
+_WATCH = ["get", "list", "watch"]
+
+
+def _cluster_role(name: str, rules: list[Json]) -> Json:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": name},
+        "rules": rules,
+    }
+
+
+def _binding(name: str, role: str, group: str, namespace: str | None = None) -> Json:
+    meta: Json = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding" if namespace else "ClusterRoleBinding",
+        "metadata": meta,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": f"pilothouse:{group}"}],
+    }
+
+
+def rbac() -> list[Json]:
+    """admins: everything; developers and approvers: read everywhere (no Secrets); deployers:
+    change Deployments, delete pods and list Secrets, in `shop` only."""
+    read = [
+        {"apiGroups": [""], "resources": _CORE_READ, "verbs": _WATCH},
+        {"apiGroups": ["apps"], "resources": _APPS_READ, "verbs": _WATCH},
+    ]
+    deploy = [
+        *read,
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]},
+    ]
+    return [
+        _cluster_role("pilothouse-demo-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
+        _cluster_role("pilothouse-demo-read", read),
+        _cluster_role("pilothouse-demo-deploy", deploy),
+        _binding("pilothouse-demo-admins", "pilothouse-demo-admin", "admins"),
+        _binding("pilothouse-demo-developers", "pilothouse-demo-read", "developers"),
+        _binding("pilothouse-demo-approvers", "pilothouse-demo-read", "approvers"),
+        _binding("pilothouse-demo-deployers", "pilothouse-demo-deploy", "deployers", namespace="shop"),
+    ]
+
+
+def bootstrap_rbac() -> list[Json]:
+    """What every API server grants every authenticated identity (bootstrap policy
+    `system:basic-user`), so the simulated rules reviews answer as a real cluster's do."""
+    return [
+        _cluster_role(
+            "system:basic-user",
+            [
+                {
+                    "apiGroups": ["authorization.k8s.io"],
+                    "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                    "verbs": ["create"],
+                }
+            ],
+        ),
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "system:basic-user"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:basic-user"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}],
+        },
     ]
 
 

@@ -9,12 +9,13 @@ connection, a TLS error, a timeout — is translated here, once, into `commands.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from commands.errors import ClusterError, ConfigError, Conflict, Forbidden, Inva
 from integrations.cluster import rollout
 from integrations.cluster.model import (
     CHANGE_CAUSE,
+    AccessRules,
     ClusterInfo,
     DeploymentInfo,
     EventInfo,
@@ -31,15 +33,18 @@ from integrations.cluster.model import (
     PodChange,
     PodInfo,
     ReplicaSetInfo,
+    SecretInfo,
+    access_rules_from,
     deployment_from,
     event_from,
     namespace_from,
     node_from,
     pod_from,
     replica_set_from,
+    secret_from,
     selector_string,
 )
-from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT, Cancel
+from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT, Cancel, Identity, NamespaceGate
 from integrations.cluster.rollout import Rollback
 
 if TYPE_CHECKING:
@@ -59,6 +64,19 @@ class _Call:
     kind: str  # what a person calls it, e.g. "pod"
     namespace: str | None = None
     name: str | None = None
+
+
+WRITE_VERBS = {"PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
+REVIEWS = "/apis/authorization.k8s.io/v1"
+
+
+@dataclass
+class _Pool:
+    """A cluster's one ApiClient (and its urllib3 pool), shared by every view of the cluster."""
+
+    load: Callable[[Any], None]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    client: ApiClient | None = None
 
 
 def _path(group: str, resource: str, namespace: str | None, name: str | None = None) -> str:
@@ -83,9 +101,23 @@ class KubeCluster:
         self.default_namespace = default_namespace
         self.identity = identity
         self.timeout = timeout
-        self._load = load  # fills a kubernetes Configuration; called once, lazily
-        self._client: ApiClient | None = None
-        self._lock = threading.Lock()
+        self._pool = _Pool(load)  # `load` fills a kubernetes Configuration; called once, lazily
+        # Set on views (see `view`): whom to impersonate, which namespaces the policy lets through.
+        self.impersonating: Identity | None = None
+        self._gate: NamespaceGate | None = None
+        # Writes first ask SelfSubjectAccessReview (as the view's identity), to explain a refusal early.
+        self.precheck = False
+        self._reviews: dict[tuple[tuple[str, str], ...], Json] = {}
+
+    def view(self, identity: Identity | None, gate: NamespaceGate | None = None) -> KubeCluster:
+        """The same cluster and connection pool, every request made as `identity` (impersonated)
+        and within `gate`. Cheap: one per request."""
+        seen = copy.copy(self)
+        seen.impersonating = identity
+        seen.identity = str(identity) if identity is not None else self.identity
+        seen._gate = gate
+        seen._reviews = {}
+        return seen
 
     # --- construction -----------------------------------------------------------------------
 
@@ -112,22 +144,23 @@ class KubeCluster:
         )
 
     def _api(self) -> ApiClient:
-        # Created once and shared by all threads: urllib3's pool is thread-safe, and the
-        # Configuration must not change under concurrent requests.
-        with self._lock:
-            if self._client is None:
+        # Created once and shared by all threads and views: urllib3's pool is thread-safe, and
+        # the Configuration must not change under concurrent requests.
+        pool = self._pool
+        with pool.lock:
+            if pool.client is None:
                 from kubernetes.client import ApiClient, Configuration
                 from kubernetes.config import ConfigException
 
                 configuration = Configuration()
                 try:
-                    self._load(configuration)
+                    pool.load(configuration)
                 except (ConfigException, OSError, ValueError, KeyError) as e:
                     raise ConfigError(f"Cluster `{self.name}`: the kubeconfig cannot be used: {e}") from e
                 configuration.retries = 1  # one retry on a dropped connection, not urllib3's three
                 configuration.connection_pool_maxsize = 32
-                self._client = ApiClient(configuration)
-            return self._client
+                pool.client = ApiClient(configuration)
+            return pool.client
 
     @property
     def server(self) -> str:
@@ -163,20 +196,38 @@ class KubeCluster:
         patch: Json | None = None,
         strategic: bool = False,
         read_timeout: float | None = None,
+        send: Json | None = None,
     ) -> Any:
-        """Send a request; the urllib3 response, its body still unread (watches stream it)."""
+        """Send a request; the urllib3 response, its body still unread (watches stream it).
+
+        The one way out to the API server, so what a view adds is added here: the policy's
+        namespace gate, the write pre-check, and the impersonation headers.
+        """
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
+        if self._gate is not None and call.namespace:
+            self._gate.check(call.namespace)
+        if self.precheck and method in WRITE_VERBS and not path.startswith(REVIEWS):
+            self._review(method, path, call)
         api = self._api()
         headers = {"Accept": accept}
         if patch is not None:
             kind = "strategic-merge-patch" if strategic else "merge-patch"
             headers["Content-Type"] = f"application/{kind}+json"
+        elif send is not None:
+            headers["Content-Type"] = "application/json"
         try:
             method, url, headers, body, post = api.param_serialize(
-                method, path, query_params=query, header_params=headers, body=patch, auth_settings=["BearerToken"]
+                method,
+                path,
+                query_params=query,
+                header_params=headers,
+                body=patch if patch is not None else send,
+                auth_settings=["BearerToken"],
             )
+            if self.impersonating is not None:
+                headers = _impersonated(headers, self.impersonating)
             timeout = (3.0, read_timeout or self.timeout)
             response = api.call_api(method, url, headers, body, post, _request_timeout=timeout).response
         except urllib3.exceptions.HTTPError as e:
@@ -253,13 +304,50 @@ class KubeCluster:
             try:
                 while True:
                     page = self._get_json(path, query + ([("continue", token)] if token else []), call)
-                    items.extend(convert(o) for o in page.get("items") or [])
+                    items.extend(convert(o) for o in page.get("items") or [] if self._visible(o, call))
                     token = (page.get("metadata") or {}).get("continue")
                     if not token:
                         return items
             except _Expired:
                 continue
         raise Unreachable(self.name, "the list kept changing faster than it could be read; try again")
+
+    def _visible(self, obj: Json, call: _Call) -> bool:
+        """An item of a cluster-wide list is kept only in namespaces the policy lets through."""
+        if self._gate is None or call.namespace is not None:
+            return True
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        return not namespace or self._gate.allows(namespace)
+
+    def _review(self, method: str, path: str, call: _Call) -> None:
+        """SelfSubjectAccessReview, as this view's identity: a refusal is explained before any
+        write (the dry run included) is sent. One review per kind of write per view."""
+        attributes = _attributes(method, path)
+        key = tuple(sorted(attributes.items()))
+        status = self._reviews.get(key)
+        if status is None:
+            review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview"}
+            body = {**review, "spec": {"resourceAttributes": attributes}}
+            data = self._request(
+                f"{REVIEWS}/selfsubjectaccessreviews",
+                [],
+                _Call("create", "selfsubjectaccessreviews", "access review"),
+                method="POST",
+                send=body,
+            )
+            status = self._reviews[key] = json.loads(data).get("status") or {}
+        if not status.get("allowed"):
+            raise Forbidden(
+                verb=attributes["verb"],
+                resource=attributes["resource"]
+                + (f"/{attributes['subresource']}" if "subresource" in attributes else ""),
+                namespace=call.namespace,
+                cluster=self.name,
+                user=self.impersonating.user if self.impersonating else None,
+                groups=self.impersonating.groups if self.impersonating else (),
+                impersonated=self.impersonating is not None,
+                reason=str(status.get("reason") or "") or None,
+            )
 
     def _translate(self, status: int, data: bytes, call: _Call) -> ClusterError | _Expired:
         try:
@@ -269,10 +357,7 @@ class KubeCluster:
         if status == 404:
             return NotFound(call.kind, call.name or call.resource, namespace=call.namespace, cluster=self.name)
         if status == 403:
-            user = m.group(1) if (m := re.search(r'User "([^"]+)"', message)) else None
-            return Forbidden(
-                verb=call.verb, resource=call.resource, namespace=call.namespace, cluster=self.name, user=user
-            )
+            return self._forbidden(message, call)
         if status == 401:
             return ClusterError(
                 f"Cluster `{self.name}` did not accept Pilothouse's credentials (401 Unauthorized).",
@@ -291,7 +376,40 @@ class KubeCluster:
             return Invalid(f"Cluster `{self.name}` rejected the request: {message}", cluster=self.name)
         return Unreachable(self.name, f"the API server answered {status}: {_first_line(message) or 'no reason given'}")
 
+    def _forbidden(self, message: str, call: _Call) -> ClusterError:
+        user = m.group(1) if (m := re.search(r'User "([^"]{1,253})"', message)) else None
+        if " cannot impersonate " in message and self.impersonating is not None:
+            return ClusterError(
+                f"Cluster `{self.name}` does not let Pilothouse act as `{self.impersonating.user}`: "
+                f"its own identity (`{user or '?'}`) may not impersonate that user or its groups.",
+                cluster=self.name,
+                hint="Grant Pilothouse's identity the `impersonate` verb on `users` and `groups` "
+                "(README, “Permissions”), or turn impersonation off for this cluster (PILOTHOUSE_IMPERSONATE).",
+                status=403,
+            )
+        identity = self.impersonating
+        return Forbidden(
+            verb=call.verb,
+            resource=call.resource,
+            namespace=call.namespace,
+            cluster=self.name,
+            user=identity.user if identity else user,
+            groups=identity.groups if identity else (),
+            impersonated=identity is not None,
+        )
+
     # --- the Cluster port -------------------------------------------------------------------
+
+    def access_rules(self, namespace: str) -> AccessRules:
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview"}
+        body = {**review, "spec": {"namespace": namespace}}
+        call = _Call("create", "selfsubjectrulesreviews", "rules review")
+        data = self._request(f"{REVIEWS}/selfsubjectrulesreviews", [], call, method="POST", send=body)
+        return access_rules_from(self.identity, namespace, json.loads(data))
+
+    def list_secrets(self, namespace: str | None, selector: str | None = None) -> list[SecretInfo]:
+        call = _Call("list", "secrets", "secret", namespace)
+        return self._list(_path("", "secrets", namespace), secret_from, call, selector=selector)
 
     def info(self) -> ClusterInfo:
         try:
@@ -300,7 +418,7 @@ class KubeCluster:
         except Unreachable as e:
             return ClusterInfo(self.name, False, None, self.default_namespace, self.server, error=e.reason)
         except (ClusterError, ConfigError) as e:
-            server = self.server if self._client else "?"
+            server = self.server if self._pool.client else "?"
             return ClusterInfo(self.name, False, None, self.default_namespace, server, error=e.message)
 
     def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
@@ -328,7 +446,7 @@ class KubeCluster:
 
     def get_pod(self, namespace: str, name: str) -> PodInfo:
         call = _Call("get", "pods", "pod", namespace, name)
-        return pod_from(self._get_json(_path("", "pods", namespace, name), [], call))
+        return pod_from(self._get_json(_path("", "pods", namespace, name), [], call), env=True)
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         call = _Call("get", "deployments", "deployment", namespace, name)
@@ -471,6 +589,33 @@ class KubeCluster:
             cluster=self.name,
             hint="Nothing was changed by Pilothouse; try again in a moment.",
         )
+
+
+def _impersonated(headers: dict[str, str], identity: Identity) -> Any:
+    """The request's headers plus Impersonate-User and one Impersonate-Group per group (the API
+    server reads repeated headers, not a comma-joined one)."""
+    import urllib3
+
+    combined = urllib3.HTTPHeaderDict(headers)
+    combined["Impersonate-User"] = identity.user
+    for group in identity.groups:
+        combined.add("Impersonate-Group", group)
+    return combined
+
+
+def _attributes(method: str, path: str) -> dict[str, str]:
+    """SubjectAccessReview resource attributes of a write, from its API path."""
+    parts = [p for p in path.split("?", 1)[0].strip("/").split("/") if p]
+    group, rest = ("", parts[2:]) if parts[0] == "api" else (parts[1], parts[3:])
+    attributes = {"verb": WRITE_VERBS[method], "group": group}
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        attributes["namespace"], rest = rest[1], rest[2:]
+    attributes["resource"] = rest[0]
+    if len(rest) > 1:
+        attributes["name"] = rest[1]
+    if len(rest) > 2:
+        attributes["subresource"] = rest[2]
+    return attributes
 
 
 class _Expired(Exception):

@@ -36,6 +36,17 @@ class ContainerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvVar:
+    """One environment variable of a container. A value from a Secret is only ever a reference
+    (`source`), never read: Pilothouse shows where it comes from, not what it is."""
+
+    container: str
+    name: str
+    value: str | None = None  # a literal value from the pod spec
+    source: str | None = None  # "secret db-credentials, key password", "config map web, key mode"
+
+
+@dataclass(frozen=True, slots=True)
 class PodInfo:
     namespace: str
     name: str
@@ -52,6 +63,7 @@ class PodInfo:
     containers: tuple[ContainerInfo, ...]
     unschedulable: str | None  # the scheduler's message when PodScheduled=False
     conditions: tuple[tuple[str, str], ...]
+    env: tuple[EnvVar, ...] = ()  # only for one pod looked at closely (describe), not in lists
 
     @property
     def last_termination(self) -> str | None:
@@ -72,7 +84,8 @@ class PodInfo:
         return None
 
 
-def pod_from(obj: Json) -> PodInfo:
+def pod_from(obj: Json, *, env: bool = False) -> PodInfo:
+    """`env`: also the containers' environment (as references where it comes from elsewhere)."""
     meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
     statuses = {c["name"]: c for c in status.get("containerStatuses") or []}
     containers = tuple(
@@ -100,7 +113,39 @@ def pod_from(obj: Json) -> PodInfo:
         containers=containers,
         unschedulable=unschedulable,
         conditions=tuple((t, c.get("status", "")) for t, c in conditions.items()),
+        env=tuple(v for c in spec.get("containers", []) for v in _env(c)) if env else (),
     )
+
+
+def _env(container: Json) -> list[EnvVar]:
+    name = container["name"]
+    found = []
+    for source in container.get("envFrom") or []:
+        prefix = source.get("prefix") or ""
+        if ref := source.get("secretRef"):
+            found.append(EnvVar(name, f"{prefix}*", source=f"every key of secret {ref.get('name', '?')}"))
+        elif ref := source.get("configMapRef"):
+            found.append(EnvVar(name, f"{prefix}*", source=f"every key of config map {ref.get('name', '?')}"))
+    for var in container.get("env") or []:
+        found.append(_env_var(name, var))
+    return found
+
+
+def _env_var(container: str, var: Json) -> EnvVar:
+    origin = var.get("valueFrom")
+    if origin is None:
+        return EnvVar(container, var["name"], value=str(var.get("value", "")))
+    if ref := origin.get("secretKeyRef"):
+        source = f"secret {ref.get('name', '?')}, key {ref.get('key', '?')}"
+    elif ref := origin.get("configMapKeyRef"):
+        source = f"config map {ref.get('name', '?')}, key {ref.get('key', '?')}"
+    elif ref := origin.get("fieldRef"):
+        source = f"field {ref.get('fieldPath', '?')}"
+    elif ref := origin.get("resourceFieldRef"):
+        source = f"resource {ref.get('resource', '?')}"
+    else:
+        source = "elsewhere"
+    return EnvVar(container, var["name"], source=source)
 
 
 def _container(name: str, image: str, status: Json | None) -> ContainerInfo:
@@ -354,3 +399,62 @@ class ClusterInfo:
     default_namespace: str
     server: str
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecretInfo:
+    """A Secret as Pilothouse keeps it: its name, type and the names of its keys. The values are
+    dropped the moment the API object is parsed."""
+
+    namespace: str
+    name: str
+    type: str
+    keys: tuple[str, ...]
+    created: datetime | None
+
+
+def secret_from(obj: Json) -> SecretInfo:
+    meta = obj["metadata"]
+    keys = {*(obj.get("data") or {}), *(obj.get("stringData") or {})}
+    return SecretInfo(
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        type=str(obj.get("type") or "Opaque"),
+        keys=tuple(sorted(keys)),
+        created=timestamp(meta.get("creationTimestamp")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    verbs: tuple[str, ...]
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    resource_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRules:
+    """What an identity may do in a namespace, as a SelfSubjectRulesReview answers it."""
+
+    identity: str
+    namespace: str
+    rules: tuple[AccessRule, ...]
+    incomplete: bool = False
+    error: str | None = None
+
+
+def access_rules_from(identity: str, namespace: str, review: Json) -> AccessRules:
+    status = review.get("status") or {}
+    rules = tuple(
+        AccessRule(
+            verbs=tuple(r.get("verbs") or ()),
+            api_groups=tuple(r.get("apiGroups") or ()),
+            resources=tuple(r.get("resources") or ()),
+            resource_names=tuple(r.get("resourceNames") or ()),
+        )
+        for r in status.get("resourceRules") or []
+    )
+    return AccessRules(
+        identity, namespace, rules, bool(status.get("incomplete")), status.get("evaluationError") or None
+    )

@@ -5,15 +5,25 @@ Two implementations: `KubeCluster` (the official client, against a real API serv
 against both. Methods raise only `commands.errors.ClusterError` subclasses.
 
 `namespace=None` on a list means every namespace.
+
+**Views.** Everything done for a person goes through `cluster.view(identity, gate)`: a view
+shares the cluster's one connection pool and adds, on every request it makes, the person's
+Kubernetes identity (impersonation) and the policy's namespace gate. Both are applied at one
+choke point of each implementation (`KubeCluster._open`, `SimulatedCluster._authorize`), so a
+method added to the port is covered by writing it the usual way: through `_open`, or by calling
+`_authorize(verb, resource, namespace)` first in the simulator.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
+from commands.errors import ConfigError
 from integrations.cluster.model import (
+    AccessRules,
     ClusterInfo,
     DeploymentInfo,
     EventInfo,
@@ -22,11 +32,48 @@ from integrations.cluster.model import (
     PodChange,
     PodInfo,
     ReplicaSetInfo,
+    SecretInfo,
 )
 from integrations.cluster.rollout import Rollback
 
 FIELD_MANAGER = "pilothouse"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # kubectl's annotation, so both tools agree
+
+
+RESERVED_PREFIX = "system:"  # Kubernetes' own users and groups (system:masters is cluster-admin)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who Kubernetes sees for a person: sent as `Impersonate-User` and one `Impersonate-Group`
+    per group, so Kubernetes RBAC applies to them and not to Pilothouse's own credentials."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in (self.user, *self.groups):
+            if not name or name.startswith(RESERVED_PREFIX):
+                raise ConfigError(
+                    f"Pilothouse never impersonates `{name}`: `{RESERVED_PREFIX}` names are Kubernetes' own.",
+                    hint="Check PILOTHOUSE_IMPERSONATE_USER_PREFIX and PILOTHOUSE_IMPERSONATE_GROUP_PREFIX.",
+                )
+
+    def __str__(self) -> str:
+        groups = f" (groups {', '.join(self.groups)})" if self.groups else " (no groups)"
+        return self.user + groups
+
+
+class NamespaceGate(Protocol):
+    """The policy's say over which namespaces a view may reach."""
+
+    def allows(self, namespace: str) -> bool:
+        """For items of a cluster-wide list: keep them? (Refusals are counted for the reply.)"""
+        ...
+
+    def check(self, namespace: str) -> None:
+        """Before a request in one namespace: raise `PolicyDenied` if the person may not."""
+        ...
 
 
 class Cancel:
@@ -55,9 +102,22 @@ class Cancel:
 class Cluster(Protocol):
     name: str
     default_namespace: str
-    identity: str  # who the cluster sees: the kubeconfig user, or the service account
+    identity: str  # who the cluster sees: the kubeconfig user, the service account, or an impersonated person
+    impersonating: Identity | None  # set on a view that impersonates
+
+    def view(self, identity: Identity | None, gate: NamespaceGate | None = None) -> Cluster:
+        """This cluster as one person sees it (see the module docstring); the same pool."""
+        ...
 
     def info(self) -> ClusterInfo: ...
+
+    def access_rules(self, namespace: str) -> AccessRules:
+        """What the identity of this view may do in `namespace` (SelfSubjectRulesReview)."""
+        ...
+
+    def list_secrets(self, namespace: str | None, selector: str | None = None) -> list[SecretInfo]:
+        """Names, types and key names only: the values never leave the adapter."""
+        ...
 
     def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]: ...
 

@@ -16,14 +16,16 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from commands.errors import Invalid, NotFound
+from commands.errors import Forbidden, Invalid, NotFound
 from commands.values import matches
 from integrations.cluster import demo, rollout
 from integrations.cluster.model import (
     CHANGE_CAUSE,
     REVISION,
+    AccessRules,
     ClusterInfo,
     DeploymentInfo,
     EventInfo,
@@ -33,14 +35,18 @@ from integrations.cluster.model import (
     PodChange,
     PodInfo,
     ReplicaSetInfo,
+    SecretInfo,
+    access_rules_from,
     deployment_from,
     event_from,
     namespace_from,
     node_from,
     pod_from,
     replica_set_from,
+    secret_from,
 )
-from integrations.cluster.port import RESTARTED_AT, Cancel
+from integrations.cluster.port import RESTARTED_AT, Cancel, Identity, NamespaceGate
+from integrations.cluster.rbac import Attributes, Rbac
 from integrations.cluster.rollout import Rollback
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
@@ -152,21 +158,74 @@ def _container_status(container: Json, failure: str | None, started: str, restar
     return status
 
 
+@dataclass
+class _Version:
+    """The resource version, shared by a cluster and all its views."""
+
+    value: int = 0
+
+
 class SimulatedCluster:
-    """Implements the `Cluster` port over in-memory JSON objects."""
+    """Implements the `Cluster` port over in-memory JSON objects.
+
+    Kubernetes RBAC is answered at one choke point, `_authorize`, which every public method
+    calls first with the verb, resource and namespace a real API server would check; a view
+    made with an identity is held to the cluster's RBAC objects there (integrations.cluster.rbac),
+    as a real cluster holds an impersonated request. Without an identity, the simulated cluster
+    is its own admin, as a kubeconfig's user usually is.
+    """
 
     def __init__(self, name: str = "demo", *, clock: Callable[[], datetime] | None = None) -> None:
         self.name = name
         self.default_namespace = "default"
         self.identity = "demo-admin (simulated)"
+        self.impersonating: Identity | None = None
+        self._gate: NamespaceGate | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._objects: dict[str, dict[tuple[str, str], Json]] = {}
         self._gone: set[str] = set()  # names of deleted pods, never reused
         # Every change bumps the version and wakes the watches; commands may run in threads.
         self._changed = threading.Condition(threading.RLock())
-        self._version = 0
+        self._shared_version = _Version()
+        self.rbac = Rbac(demo.bootstrap_rbac())
         for namespace in SYSTEM_NAMESPACES:
             self.add_namespace(namespace)
+
+    @property
+    def _version(self) -> int:
+        return self._shared_version.value
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._shared_version.value = value
+
+    def view(self, identity: Identity | None, gate: NamespaceGate | None = None) -> SimulatedCluster:
+        """The same objects, every request held to `identity`'s RBAC and to `gate`."""
+        seen = copy.copy(self)  # shares the objects, the lock and the version
+        seen.impersonating = identity
+        seen.identity = str(identity) if identity is not None else self.identity
+        seen._gate = gate
+        return seen
+
+    def _authorize(
+        self, verb: str, resource: str, namespace: str | None, *, group: str = "", name: str | None = None
+    ) -> None:
+        """The choke point: the policy's namespace gate, then RBAC for the impersonated identity."""
+        if self._gate is not None and namespace:
+            self._gate.check(namespace)
+        who = self.impersonating
+        if who is None:
+            return
+        if not self.rbac.allows(who.user, who.groups, Attributes(verb, resource, namespace, group, name)):
+            raise Forbidden(
+                verb=verb,
+                resource=resource,
+                namespace=namespace,
+                cluster=self.name,
+                user=who.user,
+                groups=who.groups,
+                impersonated=True,
+            )
 
     # --- building the cluster -------------------------------------------------------------
 
@@ -188,7 +247,16 @@ class SimulatedCluster:
         for i, seed in enumerate(demo.events()):
             pod = cluster._first_pod(seed.namespace, seed.deployment) if seed.deployment else None
             cluster._put("events", demo.event_object(seed, pod=pod, index=i, now=now))
+        for secret in demo.secrets():
+            cluster.add_secret(secret)
+        for obj in demo.rbac():
+            cluster.rbac.add(obj)
         return cluster
+
+    def add_secret(self, secret: Json) -> None:
+        secret = copy.deepcopy(secret)
+        secret["metadata"].setdefault("creationTimestamp", _iso(self._clock() - timedelta(days=3)))
+        self._put("secrets", secret)
 
     def add_namespace(self, name: str, *, at: datetime | None = None) -> None:
         meta = {"name": name, "creationTimestamp": _iso(at or self._clock() - timedelta(days=3))}
@@ -378,11 +446,15 @@ class SimulatedCluster:
 
     def _all(self, kind: str, namespace: str | None, selector: str | None = None) -> list[Json]:
         with self._changed:
-            return [
+            found = [
                 o
                 for (ns, _), o in sorted(self._objects.get(kind, {}).items())
                 if (namespace is None or ns == namespace) and matches(selector, o["metadata"].get("labels") or {})
             ]
+        if namespace is None and self._gate is not None:  # cluster-wide: only what the policy lets through
+            gate = self._gate
+            found = [o for o in found if not (ns := o["metadata"].get("namespace")) or gate.allows(ns)]
+        return found
 
     def _owned_replica_sets(self, namespace: str, deployment: str) -> list[Json]:
         return [
@@ -418,29 +490,49 @@ class SimulatedCluster:
     def info(self) -> ClusterInfo:
         return ClusterInfo(self.name, True, "v1.20.2 (simulated)", self.default_namespace, "in-process")
 
+    def access_rules(self, namespace: str) -> AccessRules:
+        self._authorize("create", "selfsubjectrulesreviews", None, group="authorization.k8s.io")
+        if self.impersonating is None:  # the simulated cluster's own identity may do anything
+            review = {"status": {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]}}
+        else:
+            review = self.rbac.rules_review(self.impersonating.user, self.impersonating.groups, namespace)
+        return access_rules_from(self.identity, namespace, review)
+
     def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
+        self._authorize("list", "pods", namespace)
         return [pod_from(o) for o in self._all("pods", namespace, selector)]
 
     def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
+        self._authorize("list", "deployments", namespace, group="apps")
         return [deployment_from(o) for o in self._all("deployments", namespace, selector)]
 
     def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
+        self._authorize("list", "replicasets", namespace, group="apps")
         return [replica_set_from(o) for o in self._all("replicasets", namespace, selector)]
 
     def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
+        self._authorize("list", "nodes", None)
         return [node_from(o) for o in self._all("nodes", "", selector)]
 
     def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
+        self._authorize("list", "events", namespace)
         events = [event_from(o) for o in self._all("events", namespace)]
         return [e for e in events if involved is None or e.name == involved]
 
     def list_namespaces(self) -> list[NamespaceInfo]:
+        self._authorize("list", "namespaces", None)
         return [namespace_from(o) for o in self._all("namespaces", "")]
 
+    def list_secrets(self, namespace: str | None, selector: str | None = None) -> list[SecretInfo]:
+        self._authorize("list", "secrets", namespace)
+        return [secret_from(o) for o in self._all("secrets", namespace, selector)]
+
     def get_pod(self, namespace: str, name: str) -> PodInfo:
-        return pod_from(self._get("pods", "pod", namespace, name))
+        self._authorize("get", "pods", namespace, name=name)
+        return pod_from(self._get("pods", "pod", namespace, name), env=True)
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
+        self._authorize("get", "deployments", namespace, group="apps", name=name)
         return deployment_from(self._get("deployments", "deployment", namespace, name))
 
     def scale_deployment(
@@ -475,6 +567,7 @@ class SimulatedCluster:
         return self._change(namespace, name, pause, cause=cause, dry_run=dry_run)
 
     def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
+        self._authorize("patch", "nodes", None, name=node)
         changed = copy.deepcopy(self._get("nodes", "node", "", node))
         changed.setdefault("spec", {})["unschedulable"] = unschedulable
         if not dry_run:
@@ -482,6 +575,7 @@ class SimulatedCluster:
         return node_from(changed)
 
     def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
+        self._authorize("delete", "pods", namespace, name=name)
         pod = self._get("pods", "pod", namespace, name)
         if dry_run:
             return
@@ -495,6 +589,8 @@ class SimulatedCluster:
     def rollback_deployment(
         self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
     ) -> Rollback:
+        self._authorize("get", "deployments", namespace, group="apps", name=name)
+        self._authorize("list", "replicasets", namespace, group="apps")
         current = self._get("deployments", "deployment", namespace, name)
         try:
             result, template = rollout.plan(current, self._all("replicasets", namespace), to_revision)
@@ -512,6 +608,8 @@ class SimulatedCluster:
         self, namespace: str, name: str, change: Callable[[Json], None], *, cause: str, dry_run: bool
     ) -> DeploymentInfo:
         """Like the API server: a dry run answers with the changed object and stores nothing."""
+        self._authorize("get", "deployments", namespace, group="apps", name=name)
+        self._authorize("patch", "deployments", namespace, group="apps", name=name)
         changed = copy.deepcopy(self._get("deployments", "deployment", namespace, name))
         change(changed)
         changed["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
@@ -540,6 +638,7 @@ class SimulatedCluster:
     def watch_deployment(
         self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
     ) -> Iterator[DeploymentInfo]:
+        self._authorize("watch", "deployments", namespace, group="apps")
         cancel.on_cancel(self._wake)
         deadline = time.monotonic() + timeout
         last, version = since, self._version
@@ -557,6 +656,7 @@ class SimulatedCluster:
     def watch_pods(
         self, namespace: str, selector: str, *, since: str, timeout: float, cancel: Cancel
     ) -> Iterator[PodChange]:
+        self._authorize("watch", "pods", namespace)
         cancel.on_cancel(self._wake)
         deadline = time.monotonic() + timeout
         # Resuming: pods at or below `since` were reported before.
@@ -581,6 +681,7 @@ class SimulatedCluster:
             version = changed
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+        self._authorize("get", "pods/log", namespace, name=pod)
         obj = self._get("pods", "pod", namespace, pod)
         names = [c["name"] for c in obj["spec"]["containers"]]
         if container not in names:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from commands.redact import mask_value
 from commands.replies import Actions, Block, Button, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
 from integrations.render import text as text_render
 
@@ -62,7 +63,7 @@ class SlackMessage:
 def render_message(reply: Reply, *, title: str | None = None) -> SlackMessage:
     """Render `reply` for Slack. `title` (e.g. the command, "get pods") names the attachment.
     Its `details` are not part of the message: they go into its thread (`render_details`)."""
-    reply = replace(reply, details=())
+    reply = mask_value(replace(reply, details=()))  # no token-like string leaves in a reply
     parts: list[_Part] = []
     lossy = False
     for block in reply.blocks:

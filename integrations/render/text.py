@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from commands.redact import mask_value
 from commands.replies import Actions, Block, Fields, Heading, Notice, Paragraph, Preformatted, Reply, Table
 
 _MARKS = {"ok": "✔", "info": "·", "warning": "⚠", "error": "✖"}
 
 
 def render(reply: Reply) -> str:
+    reply = mask_value(reply)  # no token-like string leaves in a reply
     lines: list[str] = []
     for block in (*reply.blocks, *reply.details):
         lines.extend(_block(block))

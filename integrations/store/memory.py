@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
-from collections import deque
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self._values: dict[str, tuple[str, float | None]] = {}
-        self._logs: dict[str, deque[str]] = {}
+        self._streams: dict[str, list[tuple[tuple[int, int], str]]] = {}
         self._lock = threading.Lock()
 
     def ping(self) -> None:
@@ -43,9 +43,9 @@ class MemoryStore:
 
     def delete(self, key: str) -> bool:
         with self._lock:
-            existed = self._live(key) is not None or key in self._logs
+            existed = self._live(key) is not None or key in self._streams
             self._values.pop(key, None)
-            self._logs.pop(key, None)
+            self._streams.pop(key, None)
             return existed
 
     def take(self, key: str) -> str | None:
@@ -54,16 +54,53 @@ class MemoryStore:
             self._values.pop(key, None)
             return value
 
-    def append(self, key: str, value: str, *, keep: int) -> None:
+    def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:
         with self._lock:
-            log = self._logs.setdefault(key, deque(maxlen=keep))
-            if log.maxlen != keep:
-                log = self._logs[key] = deque(log, maxlen=keep)
-            log.appendleft(value)
+            entries = self._streams.setdefault(key, [])
+            now = int(time.time() * 1000)
+            last = entries[-1][0] if entries else (0, 0)
+            new = (now, 0) if now > last[0] else (last[0], last[1] + 1)
+            entries.append((new, value))
+            if min_id is not None:
+                del entries[: bisect.bisect_left(entries, _bound(min_id, low=True), key=_id)]
+            if len(entries) > max_len:
+                del entries[: len(entries) - max_len]
+            return f"{new[0]}-{new[1]}"
 
-    def recent(self, key: str, count: int) -> list[str]:
+    def stream_range(
+        self, key: str, *, start: str = "-", end: str = "+", count: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, str]]:
+        low, high = _bound(start, low=True), _bound(end, low=False)
         with self._lock:
-            return list(self._logs.get(key, ()))[:count]
+            entries = self._streams.get(key, [])
+            first = bisect.bisect_left(entries, low, key=_id)
+            last = bisect.bisect_right(entries, high, key=_id)
+            chosen = entries[first:last]
+        picked = chosen[::-1][:count] if newest_first else chosen[:count]
+        return [(f"{i[0]}-{i[1]}", v) for i, v in picked]
+
+
+_LAST = 2**64 - 1
+
+
+def _id(entry: tuple[tuple[int, int], str]) -> tuple[int, int]:
+    return entry[0]
+
+
+def _bound(text: str, *, low: bool) -> tuple[int, int]:
+    """An XRANGE bound as (ms, seq): `-`, `+`, `ms`, `ms-seq`, or exclusive `(ms-seq`."""
+    if text == "-":
+        return (0, 0)
+    if text == "+":
+        return (_LAST, _LAST)
+    exclusive = text.startswith("(")
+    ms, sep, seq = text.removeprefix("(").partition("-")
+    point = (int(ms), int(seq) if sep else (0 if low else _LAST))
+    if not exclusive:
+        return point
+    if low:
+        return (point[0], point[1] + 1) if point[1] < _LAST else (point[0] + 1, 0)
+    return (point[0], point[1] - 1) if point[1] > 0 else (point[0] - 1, _LAST)
 
 
 def _deadline(ttl: float | None) -> float | None:

@@ -27,10 +27,20 @@ class Store(Protocol):
         """Get and delete atomically: of several callers, only one gets the value."""
         ...
 
-    def append(self, key: str, value: str, *, keep: int) -> None:
-        """Add to a log that keeps only the newest `keep` entries."""
+    # --- streams: append-only logs with time-ordered IDs (Redis Streams) ---------------------
+
+    def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:
+        """Append `value`; return its ID (`<milliseconds>-<sequence>`, always increasing).
+
+        Trimmed as Redis trims with `~`: at least the newest `max_len` entries are kept, and
+        entries older than `min_id` go; an approximate trim may keep a few more of either.
+        """
         ...
 
-    def recent(self, key: str, count: int) -> list[str]:
-        """The newest `count` entries of a log, newest first."""
+    def stream_range(
+        self, key: str, *, start: str = "-", end: str = "+", count: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, str]]:
+        """Up to `count` (ID, value) entries with start <= ID <= end, oldest first (or newest
+        first). `-` and `+` are the ends; a bare `<ms>` covers that whole millisecond; an
+        exclusive bound starts with `(`, as in XRANGE."""
         ...

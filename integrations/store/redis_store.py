@@ -67,17 +67,27 @@ class RedisStore:
     def take(self, key: str) -> str | None:
         return self._call(lambda: self._redis.getdel(self._key(key)))
 
-    def append(self, key: str, value: str, *, keep: int) -> None:
-        def push() -> None:
+    def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:
+        def add() -> str:
             with self._redis.pipeline(transaction=True) as pipe:
-                pipe.lpush(self._key(key), value)
-                pipe.ltrim(self._key(key), 0, keep - 1)
-                pipe.execute()
+                pipe.xadd(self._key(key), {"v": value}, maxlen=max_len, approximate=True)
+                if min_id is not None:
+                    pipe.xtrim(self._key(key), minid=min_id, approximate=True)
+                return str(pipe.execute()[0])
 
-        self._call(push)
+        return self._call(add)
 
-    def recent(self, key: str, count: int) -> list[str]:
-        return self._call(lambda: self._redis.lrange(self._key(key), 0, count - 1))
+    def stream_range(
+        self, key: str, *, start: str = "-", end: str = "+", count: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, str]]:
+        def read() -> list[tuple[str, str]]:
+            if newest_first:
+                found = self._redis.xrevrange(self._key(key), max=end, min=start, count=count)
+            else:
+                found = self._redis.xrange(self._key(key), min=start, max=end, count=count)
+            return [(str(entry_id), str(fields.get("v", ""))) for entry_id, fields in found]
+
+        return self._call(read)
 
     def close(self) -> None:
         self._redis.close()

@@ -1,0 +1,213 @@
+"""The pipeline: (who, where, text) → reply, in small steps, each of its own module:
+
+    who       the Subject: the person's ID, display name (a label), groups   bot/access.py
+    resolve   conversation, defaults and topic → parse                       resolve.py
+    authorise the command as a policy Request → the one decision            authorise.py
+    dispatch  the intent audited, the handler run with views of the person  dispatch.py
+    audit     one record per message                                        trace.py, bot/audit.py
+
+Adapters (shell, Slack) call `Pipeline.handle` and render the reply, then `Pipeline.follow`
+for a rollout it started; nothing here knows which chat a message came from.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from bot import logs
+from bot.access import Access
+from bot.audit import AuditLog, AuditRecord, Outcome
+from bot.confirmations import Confirmations
+from bot.conversation import Conversation, Conversations
+from bot.defaults import DefaultsStore
+from bot.message import Message
+from bot.pipeline.authorise import authorise, request_for
+from bot.pipeline.dispatch import Dispatcher
+from bot.pipeline.follow import Follower, Progress
+from bot.pipeline.resolve import Resolver
+from bot.policy.engine import Policy, Request
+from bot.policy.load import builtin
+from bot.policy.reload import PolicyHolder
+from bot.policy.subject import Subject
+from bot.trace import Trace
+from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied
+from commands.meta import Answer, Use
+from commands.parser import Parsed
+from commands.registry import Registry
+from commands.replies import Notice, Reply, error_reply
+from integrations.cluster.clusters import Clusters
+from integrations.store.port import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Message", "Pipeline", "Progress"]
+
+
+def _outcome(reply: Reply, trace: Trace) -> Outcome:
+    if trace.asked or reply.awaiting is not None or reply.effect == "asked":
+        return "asked"
+    return "unchanged" if reply.effect == "nothing" else "ok"
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        clusters: Clusters,
+        store: Store,
+        policy: Policy | PolicyHolder | None = None,
+        access: Access | None = None,
+        audit: AuditLog | None = None,
+        observers: Sequence[Callable[[AuditRecord], None]] = (),
+        channel_clusters: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if access is None:
+            fixed = policy if isinstance(policy, PolicyHolder) else PolicyHolder(lambda: policy or builtin(registry))
+            access = Access(fixed, clusters)
+        self.access = access
+        self.registry = registry
+        self.clusters = clusters
+        self.store = store
+        self.audit = audit or AuditLog(store)
+        self.confirmations = Confirmations(store)
+        self.conversations = Conversations(store)
+        # A channel's own cluster (e.g. #shop-prod → prod-eu); a person's `use` and --cluster win.
+        self.channel_clusters = dict(channel_clusters or {})
+        for cluster in self.channel_clusters.values():
+            clusters.get(cluster)  # UnknownCluster at start-up, not on the first message
+        self.observers = tuple(observers)  # e.g. metrics: each sees every audit record
+        self._clock = clock
+        self.resolver = Resolver(
+            registry=registry,
+            clusters=clusters,
+            conversations=self.conversations,
+            defaults=DefaultsStore(store),
+            channel_clusters=self.channel_clusters,
+            clock=clock,
+        )
+        self.dispatcher = Dispatcher(
+            access=access,
+            registry=registry,
+            store=store,
+            audit=self.audit,
+            confirmations=self.confirmations,
+            clock=clock,
+        )
+        self.follower = Follower(access)
+
+    @property
+    def policy(self) -> PolicyHolder:
+        return self.access.policy
+
+    def handle(self, message: Message) -> Reply:
+        trace = Trace(uuid.uuid4().hex[:12], time.monotonic())
+        token = logs.request_id.set(trace.request_id)
+        try:
+            return self._handle(message, trace)
+        finally:
+            logs.request_id.reset(token)
+
+    def follow(
+        self, reply: Reply, show: Callable[[Progress], None] = lambda _: None, *, message: Message
+    ) -> Progress | None:
+        """Follow the rollout a reply started (if any), as the person whose message started it."""
+        if reply.follow is None:
+            return None
+        return self.follower.follow(reply, show, self.access.subject(message))
+
+    def stop_following(self, reason: str) -> None:
+        self.follower.stop(reason)
+
+    # --- the steps ----------------------------------------------------------------------------
+
+    def _handle(self, message: Message, trace: Trace) -> Reply:
+        subject: Subject | None = None
+        try:
+            subject = self.access.subject(message)
+            reply = self._run(message, subject, trace)
+            outcome: Outcome = _outcome(reply, trace)
+            error = None
+        except ParseError as e:
+            reply, outcome, error = error_reply(e.message, e.hint), "invalid", type(e).__name__
+        except PolicyDenied as e:
+            reply, outcome, error = error_reply(e.message, e.hint), "denied", None
+        except PilothouseError as e:  # AuditUnavailable among them: a change refused, nothing done
+            reply, outcome, error = error_reply(e.message, e.hint), "failed", type(e).__name__
+        except Exception:
+            log.exception("request %s failed", trace.request_id)
+            reply = error_reply(
+                "Something went wrong inside Pilothouse; nothing was changed.",
+                f"reference: {trace.request_id}",
+            )
+            outcome, error = "error", "internal"
+        record = trace.record(message, subject, at=self._clock(), outcome=outcome, error=error)
+        self.audit.record(record)
+        for observe in self.observers:
+            observe(record)
+        # The reference helps find a failure in the logs; a typo needs none.
+        reference = trace.request_id if outcome in ("failed", "error") else None
+        return replace(reply, request_id=reference)
+
+    def _run(self, message: Message, subject: Subject, trace: Trace) -> Reply:
+        conversation = self.conversations.get(message)
+        try:
+            parsed = self.resolver.parse(message, conversation)
+        except MissingArguments as missing:
+            return self._ask(message, subject, conversation, missing, trace)
+        if isinstance(parsed.action, Answer):
+            return self._answer(message, subject, trace, conversation, yes=parsed.action.yes)
+        parsed = self.resolver.with_defaults(message, parsed, conversation.topic)
+        reply = self._decide_and_run(message, subject, parsed, trace)
+        self.resolver.remember(message, conversation, parsed, trace.cluster, trace.namespace)
+        return reply
+
+    def _decide_and_run(self, message: Message, subject: Subject, parsed: Parsed, trace: Trace) -> Reply:
+        trace.command = parsed.spec.name
+        trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
+        request = request_for(parsed, message, self.clusters)
+        authorise(self.access, subject, request, trace)
+        if isinstance(parsed.action, Use):
+            return self.resolver.use(message, parsed.action)
+        return self.dispatcher.run(message, subject, parsed, request, trace)
+
+    def _ask(
+        self, message: Message, subject: Subject, conversation: Conversation, missing: MissingArguments, trace: Trace
+    ) -> Reply:
+        """A command that lacks arguments is asked about only if the person may run it somewhere."""
+        found = self.registry.lookup(missing.command.split())
+        trace.command, trace.asked = (found[0].name if found else missing.command.split()[0]), True
+        if found is not None:
+            spec = found[0]
+            authorise(self.access, subject, Request(spec.name, spec.access, message.channel, anywhere=True), trace)
+        return self.resolver.ask(message, conversation, missing)
+
+    def _answer(
+        self, message: Message, subject: Subject, trace: Trace, conversation: Conversation, *, yes: bool
+    ) -> Reply:
+        """`yes` runs the change waiting for this person here, decided by the policy again;
+        `no` cancels it, or drops a question waiting for its answer."""
+        trace.command = "yes" if yes else "no"
+        authorise(self.access, subject, Request(trace.command, "read", message.channel), trace)
+        waiting = self.confirmations.take(message.user, message.channel)
+        question = conversation.question
+        if waiting is None and not yes and question is not None and question.user == message.user:
+            self.conversations.save(message, conversation.model_copy(update={"question": None}))
+            return Reply((Notice("info", f"Dropped: `{question.command}` was not run."),))
+        if waiting is None:
+            raise ParseError(
+                f"Nothing is waiting for your `{trace.command}` here.",
+                hint="A change waits 2 minutes for its confirmation; run the command again.",
+            )
+        if not yes:
+            return Reply((Notice("info", f"Cancelled: {waiting.summary} was not done."),))
+        spec = self.registry.find(waiting.command)
+        assert spec is not None, f"unknown command {waiting.command!r} waiting for confirmation"
+        action = spec.model.model_validate({**waiting.arguments, "confirmed": True})
+        return self._decide_and_run(message, subject, Parsed(spec, action), trace)

@@ -1,0 +1,49 @@
+"""Step 3: the command becomes a policy `Request`, and the policy decides.
+
+What a request is about comes from the action alone, after defaults and topic were applied:
+its cluster, the namespace it touches (None: cluster-wide), and what the role limits look at
+(replicas, an image). Whatever path the command came by (typed, a button, a `yes`, a
+conversation's topic) it is decided here, the same way.
+"""
+
+from __future__ import annotations
+
+from bot.access import Access
+from bot.message import Message
+from bot.policy.engine import Decision, Request
+from bot.policy.explain import refusal
+from bot.policy.subject import Subject
+from bot.trace import Trace
+from commands.parser import Parsed
+from commands.read import OnCluster
+from integrations.cluster.clusters import Clusters
+
+
+def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request:
+    spec, action = parsed.spec, parsed.action
+    cluster = namespace = None
+    if isinstance(action, OnCluster):
+        target = clusters.get(action.cluster)  # an unknown cluster is refused here, listing the known ones
+        cluster, namespace = target.name, action.scope(target.default_namespace)
+    elif isinstance(named := getattr(action, "cluster", None), str):  # whoami --cluster, audit --cluster
+        cluster = clusters.get(named).name
+    replicas = getattr(action, "replicas", None)
+    image = getattr(action, "image", None)
+    return Request(
+        spec.name,
+        spec.access,
+        message.channel,
+        cluster,
+        namespace,
+        replicas=replicas if isinstance(replicas, int) else None,
+        image=image if isinstance(image, str) else None,
+    )
+
+
+def authorise(access: Access, subject: Subject, request: Request, trace: Trace) -> Decision:
+    """The decision, recorded in the trace; a refusal (or a needed approval) raises PolicyDenied."""
+    decision = access.authorise(subject, request)
+    trace.decided(request, decision)
+    if not decision.allowed:
+        raise refusal(decision, request)
+    return decision

@@ -1,0 +1,350 @@
+"""The one decision: `Policy.authorise(subject, request) -> Decision`.
+
+Everything that asks "may this happen?" asks here: the pipeline for every command, help and
+whoami for what to show, buttons and reactions, digest schedules, a scheduled digest when it
+fires, the digest CLI. The order is fixed and short:
+
+1. the channel must be one Pilothouse is enabled in (`PILOTHOUSE_SLACK_CHANNELS`);
+2. a deny rule that applies wins over everything;
+3. commands about Pilothouse itself (help, whoami, use, yes/no) are open to our own people;
+4. the first binding (in file order) whose role covers the request, within the role's limits;
+5. reads for everyone, unless the file turns that default off;
+6. anything else is denied, saying what would be needed and who can grant it.
+
+An allowed request that an approval rule matches needs approval instead ([approvals] acts on it).
+
+A cluster-wide request for namespaced objects (`get pods -A`, `status`) is decided once for the
+cluster, then each namespace it reaches is decided again as it is read (the cluster view drops
+what the person may not read), so a deny rule on one namespace cannot be crossed with `-A`.
+
+Decisions run on the ack path, so they never do I/O: groups are resolved before, into the
+Subject, and bindings are indexed by subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from bot.policy.globs import ANY, Globs
+from bot.policy.images import repository
+from bot.policy.schema import DirectMessages
+from bot.policy.subject import EVERYONE, EXTERNAL, Subject, is_direct_message
+from commands.registry import Access
+
+Outcome = Literal["allow", "deny", "needs_approval"]
+RuleKind = Literal["binding", "deny", "approval", "limit", "default", "builtin"]
+
+CHANNEL_ALLOW_LIST = "channel-allow-list"
+META_COMMANDS = "about-pilothouse"
+READS_FOR_EVERYONE = "reads-for-everyone"
+EXTERNAL_USERS = "external-users"
+DEFAULT_DENY = "default-deny"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What is asked, and where. `cluster` None: not about one cluster (help, audit); with a
+    cluster, `namespace` None is cluster-wide. `anywhere`: allowed on some cluster, somewhere?"""
+
+    command: str
+    access: Access
+    channel: str
+    cluster: str | None = None
+    namespace: str | None = None
+    replicas: int | None = None
+    image: str | None = None
+    anywhere: bool = False
+
+    @property
+    def cluster_wide(self) -> bool:
+        return self.cluster is not None and self.namespace is None and not self.anywhere
+
+    def at(self, namespace: str) -> Request:
+        return replace(self, namespace=namespace)
+
+    def where(self) -> str:
+        if self.anywhere or self.cluster is None:
+            return ""
+        scope = f"in namespace `{self.namespace}`" if self.namespace else "cluster-wide"
+        return f" {scope} on `{self.cluster}`"
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """Who must approve, and how many of them ([approvals] collects the votes)."""
+
+    rule: str
+    approvers: tuple[str, ...]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: Outcome
+    rule: str  # the name of the rule or binding that decided
+    by: RuleKind
+    reason: str
+    needed: tuple[str, ...] = ()  # what would allow it
+    grantors: tuple[str, ...] = ()  # who can grant that
+    approval: Approval | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "allow"
+
+    @property
+    def decided_by(self) -> str:
+        names = {"binding": "binding", "deny": "deny rule", "approval": "approval rule", "limit": "binding"}
+        return f"{names.get(self.by, 'rule')} `{self.rule}`"
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    commands: frozenset[str]
+    clusters: Globs = ANY
+    namespaces: Globs = ANY
+    cluster_wide: bool = False
+    max_replicas: int | None = None
+    images: Globs | None = None
+    owner: str | None = None
+    description: str | None = None
+
+    def covers(self, request: Request) -> bool:
+        if request.command not in self.commands:
+            return False
+        if request.anywhere or request.cluster is None:
+            return True
+        if not self.clusters.match(request.cluster):
+            return False
+        if request.namespace is None:
+            return self.cluster_wide
+        return self.namespaces.match(request.namespace)
+
+    def over_limit(self, request: Request) -> str | None:
+        """Why the request is outside this role's limits, or None."""
+        if request.replicas is not None and self.max_replicas is not None and request.replicas > self.max_replicas:
+            return f"{request.replicas} replicas is over the limit of role `{self.name}` (at most {self.max_replicas})"
+        if request.image is not None and self.images is not None:
+            repo = repository(request.image)
+            if not self.images.match(repo):
+                return f"image `{repo}` is not one role `{self.name}` may deploy (allowed: {self.images})"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    name: str
+    subjects: tuple[str, ...]
+    roles: tuple[Role, ...]
+    channels: frozenset[str] | None = None
+    direct_messages: DirectMessages = "read"
+
+    def counts_in(self, request: Request) -> bool:
+        if request.anywhere and self.channels is None:
+            return True
+        if is_direct_message(request.channel):
+            return self.direct_messages == "all" or (self.direct_messages == "read" and request.access != "write")
+        return self.channels is None or request.channel in self.channels
+
+    def where(self) -> str:
+        places = "any channel" if self.channels is None else "channels " + ", ".join(sorted(self.channels))
+        dms = {"none": "not in direct messages", "read": "reads only in direct messages", "all": "direct messages too"}
+        return f"{places}; {dms[self.direct_messages]}"
+
+
+@dataclass(frozen=True, slots=True)
+class DenyRule:
+    name: str
+    commands: frozenset[str]
+    reason: str | None = None
+    subjects: frozenset[str] | None = None
+    channels: frozenset[str] | None = None
+    clusters: Globs = ANY
+    namespaces: Globs = ANY
+
+    def applies(self, keys: frozenset[str], request: Request) -> bool:
+        if request.command not in self.commands:
+            return False
+        if self.subjects is not None and not (self.subjects & keys):
+            return False
+        if self.channels is not None and request.channel not in self.channels:
+            return False
+        everywhere = self.clusters.anything and self.namespaces.anything
+        if request.anywhere or request.cluster is None:
+            return everywhere
+        if not self.clusters.match(request.cluster):
+            return False
+        if request.namespace is None:
+            # Cluster-wide: a rule for some namespaces is enforced as each namespace is read.
+            return self.namespaces.anything
+        return self.namespaces.match(request.namespace)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    name: str
+    commands: frozenset[str]
+    approvers: tuple[str, ...]
+    count: int
+    clusters: Globs = ANY
+    namespaces: Globs = ANY
+
+    def applies(self, request: Request) -> bool:
+        if request.anywhere or request.command not in self.commands or request.cluster is None:
+            return False
+        if not self.clusters.match(request.cluster):
+            return False
+        return request.namespace is None or self.namespaces.match(request.namespace)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A compiled policy: build it with `bot.policy.load` (a file) or `Policy.builtin`."""
+
+    bindings: tuple[Binding, ...] = ()
+    deny: tuple[DenyRule, ...] = ()
+    approvals: tuple[ApprovalRule, ...] = ()
+    groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    meta_commands: frozenset[str] = frozenset()
+    reads: frozenset[str] = frozenset()  # the read commands, for reads-for-everyone
+    reads_for_everyone: bool = True
+    channels: frozenset[str] = frozenset()  # the allow-list; empty: every channel
+    source: str = "built-in"
+    _index: Mapping[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[int]] = {}
+        for i, binding in enumerate(self.bindings):
+            for subject in binding.subjects:
+                index.setdefault(subject, []).append(i)
+        object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
+
+    # --- who ---------------------------------------------------------------------------------
+
+    @property
+    def usergroups(self) -> frozenset[str]:
+        """The Slack user groups (S…) this policy names: only these are ever resolved."""
+        named = {s for b in self.bindings for s in b.subjects}
+        named |= {s for members in self.groups.values() for s in members}
+        named |= {s for d in self.deny for s in d.subjects or ()}
+        named |= {s for a in self.approvals for s in a.approvers}
+        return frozenset(s for s in named if s.startswith("S"))
+
+    def groups_of(self, user: str, in_usergroup: Callable[[str], bool]) -> frozenset[str]:
+        slack = {group for group in self.usergroups if in_usergroup(group)}
+        found = set(slack)
+        for name, members in self.groups.items():
+            if user in members or members & slack:
+                found.add(name)
+        return frozenset(found)
+
+    def channel_enabled(self, channel: str) -> bool:
+        """The allow-list: direct messages always reach Pilothouse (the policy still decides)."""
+        return not self.channels or channel in self.channels or is_direct_message(channel)
+
+    @staticmethod
+    def _keys(subject: Subject, request: Request) -> tuple[frozenset[str], frozenset[str]]:
+        """(what bindings match on, what deny rules match on)."""
+        if subject.external:
+            return frozenset((EXTERNAL,)), frozenset((subject.id, EXTERNAL, request.channel, *subject.groups))
+        keys = frozenset((subject.id, EVERYONE, request.channel, *subject.groups))
+        return keys, keys
+
+    # --- the decision ------------------------------------------------------------------------
+
+    def authorise(self, subject: Subject, request: Request) -> Decision:
+        if not self.channel_enabled(request.channel):
+            reason = f"Pilothouse is not enabled in channel {request.channel} (PILOTHOUSE_SLACK_CHANNELS)"
+            return Decision("deny", CHANNEL_ALLOW_LIST, "builtin", reason)
+        grant_keys, deny_keys = self._keys(subject, request)
+        for rule in self.deny:
+            if rule.applies(deny_keys, request):
+                return Decision("deny", rule.name, "deny", rule.reason or "a deny rule forbids it")
+        if request.command in self.meta_commands and not subject.external:
+            return Decision("allow", META_COMMANDS, "builtin", "commands about Pilothouse itself are open")
+        decision = self._granted(grant_keys, subject, request)
+        if decision.allowed:
+            return self._approval(request) or decision
+        return decision
+
+    def grants(self, subject: Subject, channel: str) -> list[tuple[Binding, Role, bool]]:
+        """What the subject's bindings give here: (binding, role, changes count here too), for
+        whoami. The same matching as `authorise` (who, and where the binding counts)."""
+        reads = Request("", "read", channel, anywhere=True)
+        writes = Request("", "write", channel, anywhere=True)
+        keys, _ = self._keys(subject, reads)
+        return [
+            (binding, role, binding.counts_in(writes))
+            for binding in self._candidates(keys)
+            if binding.counts_in(reads)
+            for role in binding.roles
+        ]
+
+    def denials(self, subject: Subject, channel: str) -> list[DenyRule]:
+        """The deny rules that apply to this subject here (for whoami)."""
+        _, keys = self._keys(subject, Request("", "read", channel))
+        return [
+            rule
+            for rule in self.deny
+            if (rule.subjects is None or rule.subjects & keys) and (rule.channels is None or channel in rule.channels)
+        ]
+
+    def _candidates(self, keys: Iterable[str]) -> list[Binding]:
+        found: set[int] = set()
+        for key in keys:
+            found.update(self._index.get(key, ()))
+        return [self.bindings[i] for i in sorted(found)]
+
+    def _granted(self, keys: frozenset[str], subject: Subject, request: Request) -> Decision:
+        limited: Decision | None = None
+        for binding in self._candidates(keys):
+            if not binding.counts_in(request):
+                continue
+            for role in binding.roles:
+                if not role.covers(request):
+                    continue
+                problem = role.over_limit(request)
+                if problem is None:
+                    return Decision("allow", binding.name, "binding", f"role `{role.name}`")
+                limited = limited or Decision(
+                    "deny", binding.name, "limit", problem, grantors=(role.owner,) if role.owner else ()
+                )
+        if limited is not None:
+            return limited
+        if self.reads_for_everyone and request.command in self.reads and not subject.external:
+            return Decision("allow", READS_FOR_EVERYONE, "default", "reads are open to everyone")
+        if subject.external:
+            reason = "you are not a member of this workspace; the policy grants external people nothing"
+            return Decision("deny", EXTERNAL_USERS, "builtin", reason, needed=("a binding to the `external` group",))
+        needed = self._needed(request)
+        return Decision(
+            "deny",
+            DEFAULT_DENY,
+            "default",
+            "no binding grants it to you here",
+            needed=tuple(text for text, _ in needed),
+            grantors=tuple(dict.fromkeys(owner for _, owner in needed if owner)),
+        )
+
+    def _needed(self, request: Request) -> tuple[tuple[str, str | None], ...]:
+        """The bindings that would allow this request, and their roles' owners."""
+        found: list[tuple[str, str | None]] = []
+        for binding in self.bindings:
+            for role in binding.roles:
+                if role.covers(request) and role.over_limit(request) is None:
+                    who = ", ".join(binding.subjects)
+                    text = f"role `{role.name}`, granted by binding `{binding.name}` to {who} ({binding.where()})"
+                    found.append((text, role.owner))
+        return tuple(found[:3])
+
+    def _approval(self, request: Request) -> Decision | None:
+        for rule in self.approvals:
+            if rule.applies(request):
+                approval = Approval(rule.name, rule.approvers, rule.count)
+                who = ", ".join(rule.approvers)
+                reason = f"it needs {rule.count} approval(s) from {who}"
+                return Decision("needs_approval", rule.name, "approval", reason, approval=approval)
+        return None

@@ -1,0 +1,31 @@
+"""What a person reads when the policy says no: what was refused, by which rule, what would be
+needed, and who can grant it. Every refusal, wherever it happens, is worded here."""
+
+from __future__ import annotations
+
+from bot.policy.engine import Decision, Request
+from commands.errors import PolicyDenied
+
+NO_APPROVALS_YET = "Approvals are not configured in this version of Pilothouse yet, so it is refused for now."
+
+
+def refusal(decision: Decision, request: Request) -> PolicyDenied:
+    what = f"`{request.command}`{request.where()}"
+    if decision.outcome == "needs_approval" and decision.approval is not None:
+        approval = decision.approval
+        who = ", ".join(approval.approvers)
+        message = f"{what} needs approval: {approval.count} of {who} ({decision.decided_by})."
+        return PolicyDenied(message, rule=decision.rule, hint=NO_APPROVALS_YET)
+    message = f"You may not run {what}{_from_here(request)}: {decision.reason}."
+    lines = [f"Decided by {decision.decided_by}."]
+    if decision.needed:
+        lines.append("Would allow it: " + "; ".join(decision.needed) + ".")
+    if decision.grantors:
+        lines.append("Who can grant it: " + ", ".join(decision.grantors) + ".")
+    elif decision.by in ("default", "limit"):
+        lines.append("Who can grant it: whoever maintains the policy file (PILOTHOUSE_POLICY_FILE).")
+    return PolicyDenied(message, rule=decision.rule, hint=" ".join(lines))
+
+
+def _from_here(request: Request) -> str:
+    return " from here" if request.channel else ""
