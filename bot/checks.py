@@ -112,7 +112,7 @@ def _settings(settings: Settings, clusters: Clusters | None, report: Report) -> 
         try:
             impersonation(settings, clusters, chat="slack")
         except PilothouseError as e:
-            report.problem("settings: PILOTHOUSE_IMPERSONATE", e.message, e.hint)
+            report.problem("settings", e.message, e.hint)
     for name, text, pattern, what in (
         ("PILOTHOUSE_SLACK_CHANNELS", settings.slack_channels, _CHANNEL, "a channel ID (C…/G…)"),
         ("PILOTHOUSE_SLACK_TEAM_IDS", settings.slack_team_ids, _TEAM, "a workspace ID (T…)"),

@@ -54,7 +54,7 @@ class Metrics:
         """Called by the pipeline with each message's audit record."""
         self.command(record.command or "unparsed", record.outcome, record.duration_ms / 1000)
         if record.decision:
-            self.decisions.labels(record.decision).inc()
+            self.decision(record.decision)
 
     def reloaded(self, result: Reload) -> None:
         """Called with each policy (re)load: generation, and whether the last one was taken."""
@@ -76,6 +76,9 @@ class Metrics:
 
     def duplicate(self, kind: str) -> None:
         self.duplicates.labels(kind).inc()
+
+    def decision(self, decision: str) -> None:
+        self.decisions.labels(decision).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

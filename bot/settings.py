@@ -119,6 +119,14 @@ class Settings(BaseSettings):
         return _ids(self.slack_channels)
 
     @property
+    def slack_team_id_set(self) -> frozenset[str]:
+        return _ids(self.slack_team_ids)
+
+    @property
+    def slack_enterprise_id_set(self) -> frozenset[str]:
+        return _ids(self.slack_enterprise_ids)
+
+    @property
     def demo_cluster_names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c.strip() for c in self.demo_clusters.split(",") if c.strip())) or ("demo",)
 

@@ -42,11 +42,12 @@ def _plain(settings: Settings) -> dict[str, Any]:
 
 
 def _start(values: dict[str, Any]) -> None:
-    from bot import wiring
+    from bot import logs, wiring
     from bot.slack.app import slack_work
 
     os.nice(NICENESS)
     settings = Settings(**values)
+    logs.configure(settings.log_level, json_lines=True)  # as the front process logs: masked JSON lines
     pilothouse = wiring.build(settings, user="")
     pilothouse.pipeline.observers = (_recorder.observe,)
     global _work, _app

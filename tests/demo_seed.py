@@ -84,6 +84,8 @@ def seed_demo(cp: ControlPlane) -> None:
         )
     for namespace in demo.NAMESPACES:
         apply_object(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    for obj in [*demo.secrets(), *demo.rbac()]:  # the demo's RBAC: what its people may do
+        apply_object(api, obj)
     for obj in demo.rollouts():
         apply_object(api, obj)
         # Each rollout must reach its ReplicaSet before the next, so revisions keep their order.

@@ -15,6 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.settings import Settings
 from bot.slack.jobs import MetricsSink, SlackWork
 from bot.slack.listeners import FrontDoor
+from bot.slack.people import UserGroups, Workspaces
 from bot.wiring import App as Pilothouse
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,21 @@ def web_client(settings: Settings, sink: MetricsSink) -> WebClient:
     )
 
 
+def connect_people(settings: Settings, pilothouse: Pilothouse, client: WebClient) -> Workspaces:
+    """Slack's side of who is asking: our workspaces, and the members of the policy's user groups."""
+    pilothouse.access.groups = UserGroups(client, ttl=settings.group_ttl)
+    return Workspaces.of(client, settings.slack_team_id_set, settings.slack_enterprise_id_set)
+
+
 def slack_work(settings: Settings, pilothouse: Pilothouse, sink: MetricsSink) -> SlackWork:
     """What runs a job, wherever jobs run (this process, or a worker process)."""
+    client = web_client(settings, sink)
     return SlackWork(
         pipeline=pilothouse.pipeline,
         store=pilothouse.store,
-        client=web_client(settings, sink),
+        client=client,
         sink=sink,
+        workspaces=connect_people(settings, pilothouse, client),
         webhook=lambda url: WebhookClient(url, retry_handlers=_retry_handlers(sink)),
     )
 

@@ -1,4 +1,5 @@
-"""Names for Slack IDs, for display only: people and channels are keyed by ID everywhere.
+"""Names for Slack IDs, for display only: people and channels are keyed by ID everywhere; and
+each person's workspace (team), which decides whether they are one of ours.
 
 Looked up with users.info / conversations.info and cached twice: in this process (no round trip
 per message) and in the shared store (replicas and restarts share it), with a TTL so a renamed
@@ -9,6 +10,7 @@ burst of messages from an unknown ID costs one API call, not one per message.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -36,7 +38,16 @@ class Directory:
         self._key_locks: dict[str, threading.Lock] = {}
 
     def user_name(self, user_id: str) -> str | None:
-        return self._cached(f"slack:name:user:{user_id}", lambda: _user_name(self._client, user_id))
+        return self._user(user_id).get("name")
+
+    def user_team(self, user_id: str) -> tuple[str | None, str | None]:
+        """(team, enterprise) of the person, as Slack says; (None, None) when unknown."""
+        found = self._user(user_id)
+        return found.get("team"), found.get("enterprise")
+
+    def _user(self, user_id: str) -> dict[str, str]:
+        raw = self._cached(f"slack:user:{user_id}", lambda: _user(self._client, user_id))
+        return json.loads(raw) if raw else {}
 
     def channel_name(self, channel_id: str) -> str | None:
         if channel_id.startswith("D"):
@@ -81,11 +92,16 @@ class Directory:
         return name
 
 
-def _user_name(client: WebClient, user_id: str) -> str | None:
+def _user(client: WebClient, user_id: str) -> str | None:
     user = client.users_info(user=user_id)["user"]
     profile = user.get("profile") or {}
     name = profile.get("display_name") or user.get("real_name") or user.get("name")
-    return str(name) if name else None
+    found = {
+        "name": str(name) if name else None,
+        "team": user.get("team_id") or profile.get("team"),
+        "enterprise": (user.get("enterprise_user") or {}).get("enterprise_id"),
+    }
+    return json.dumps({k: v for k, v in found.items() if v})
 
 
 def _channel_name(client: WebClient, channel_id: str) -> str | None:

@@ -10,17 +10,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.policy.subject import Subject
+
 PREFIX = "pilothouse:"
 
 
 @dataclass(frozen=True, slots=True)
 class ButtonPress:
+    """A click, in a channel Pilothouse is enabled in; `subject` is who clicked, resolved as for
+    a typed command (ours or external, their groups): handlers ask `authorise` with it."""
+
     user: str
     channel: str
     action_id: str
     value: str
     message_ts: str | None
     respond: Callable[..., Any]
+    subject: Subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,7 @@ class Reaction:
     message_ts: str
     emoji: str  # without the skin tone
     added: bool
+    subject: Subject
 
 
 ButtonHandler = Callable[[ButtonPress], None]

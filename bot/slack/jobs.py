@@ -25,6 +25,7 @@ from bot.message import Message
 from bot.pipeline import Pipeline, Progress
 from bot.slack.directory import Directory
 from bot.slack.live import UPDATE_INTERVAL, LiveMessage
+from bot.slack.people import People, Workspaces
 from commands.errors import StoreUnavailable
 from commands.replies import Reply
 from integrations.render.blocks import Attachment, SlackMessage, escape, render_details, render_message
@@ -43,6 +44,7 @@ class MetricsSink(Protocol):
     def slack_error(self, method: str, error: str) -> None: ...
     def slack_retry(self, reason: str) -> None: ...
     def duplicate(self, kind: str) -> None: ...
+    def decision(self, decision: str) -> None: ...
 
 
 @dataclass
@@ -54,6 +56,11 @@ class Recorder:
     def observe(self, record: AuditRecord) -> None:
         # Plain values, not the record: they cross a process boundary, and small pickles are cheap.
         self.command(record.command or "unparsed", record.outcome, record.duration_ms / 1000)
+        if record.decision:
+            self.decision(record.decision)
+
+    def decision(self, decision: str) -> None:
+        self.events.append(("decision", (decision,)))
 
     def command(self, command: str, outcome: str, seconds: float) -> None:
         self.events.append(("command", (command, outcome, seconds)))
@@ -89,6 +96,7 @@ class Job:
     seen: tuple[str, str]  # (kind, key) that identifies redeliveries of this request
     reply_to: ReplyTo
     thread: str | None = None  # the thread the request came from: its conversation
+    team: str | None = None  # the person's team as the request states it (ours, or external?)
 
 
 def first_delivery(store: Store, sink: MetricsSink, kind: str, key: str) -> bool:
@@ -112,6 +120,7 @@ class SlackWork:
         store: Store,
         client: WebClient,
         sink: MetricsSink,
+        workspaces: Workspaces,
         webhook: Callable[[str], WebhookClient] = WebhookClient,
         slow_after: float | None = None,
         update_interval: float | None = None,
@@ -123,6 +132,7 @@ class SlackWork:
         self.client = client
         self.sink = sink
         self.directory = Directory(client, store)
+        self.people = People(self.directory, workspaces)
         self._webhook = webhook
         self.slow_after = SLOW_AFTER if slow_after is None else slow_after
         self.update_interval = UPDATE_INTERVAL if update_interval is None else update_interval
@@ -130,14 +140,7 @@ class SlackWork:
     def run(self, job: Job) -> None:
         if not first_delivery(self.store, self.sink, *job.seen):
             return
-        message = Message(
-            job.user,
-            job.channel,
-            job.text,
-            self.directory.user_name(job.user),
-            self.directory.channel_name(job.channel),
-            job.thread,
-        )
+        message = self.people.message(job.user, job.channel, job.text, team=job.team, thread=job.thread)
         try:
             if job.reply_to.response_url:
                 reply = self.pipeline.handle(message)

@@ -20,8 +20,10 @@ from slack_bolt import Ack, App, Respond, Say
 from slack_sdk import WebClient
 
 from bot.metrics import Metrics
+from bot.policy.subject import Subject
 from bot.slack.interactions import PREFIX, ButtonPress, Interactions, Reaction
 from bot.slack.jobs import Job, ReplyTo, first_delivery
+from bot.slack.people import payload_team
 from bot.slack.text import command_text
 from bot.worker import Worker
 from integrations.render.blocks import COMMAND_ACTION
@@ -33,6 +35,7 @@ BUSY = "Pilothouse is busy right now ({waiting} requests are waiting). Please tr
 NOT_HERE = "Pilothouse is not enabled in this channel. An admin can add it to PILOTHOUSE_SLACK_CHANNELS."
 
 JobRunner = Callable[[Job], bool]  # False when the pool is saturated
+Identify = Callable[[str, str, str | None], Subject]  # (user, channel, stated team) → who it is
 
 
 class FrontDoor:
@@ -45,7 +48,8 @@ class FrontDoor:
         metrics: Metrics,
         interactions: Interactions,
         handlers: Worker,
-        channels: frozenset[str] = frozenset(),
+        enabled: Callable[[str], bool],
+        identify: Identify,
     ) -> None:
         self.run_job = run_job
         self.jobs = jobs  # for the "busy" count
@@ -53,7 +57,8 @@ class FrontDoor:
         self.metrics = metrics
         self.interactions = interactions
         self.handlers = handlers  # buttons and reactions: their handlers run in this process
-        self.channels = channels
+        self.enabled = enabled  # the policy's channel allow-list, for every kind of interaction
+        self.identify = identify
 
     def register(self, app: App, command: str) -> None:
         app.command(command)(self.on_command)
@@ -65,8 +70,9 @@ class FrontDoor:
         app.event("reaction_removed")(self.on_reaction)
 
     def allowed_here(self, channel: str) -> bool:
-        # Direct messages are always allowed; the policy still decides what may run there.
-        return not self.channels or channel in self.channels or channel.startswith("D")
+        """PILOTHOUSE_SLACK_CHANNELS, as the policy applies it (direct messages always reach it,
+        and the policy still decides what may run there): commands, mentions, buttons, reactions."""
+        return self.enabled(channel)
 
     def busy(self) -> str:
         self.metrics.busy.inc()
@@ -86,6 +92,7 @@ class FrontDoor:
             command_text(body.get("text", "")),
             seen=("command", fingerprint(body)),
             reply_to=ReplyTo(response_url=body["response_url"]),
+            team=payload_team(body),
         )
         if not self.run_job(job):
             respond(text=self.busy(), response_type="ephemeral")
@@ -103,7 +110,8 @@ class FrontDoor:
                 client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=NOT_HERE)
             return
         reply_to = ReplyTo(channel=event["channel"], thread_ts=thread)  # mentions are answered in a thread
-        job = Job(event["user"], event["channel"], command_text(event.get("text", "")), seen, reply_to, thread)
+        text = command_text(event.get("text", ""))
+        job = Job(event["user"], event["channel"], text, seen, reply_to, thread, payload_team(body, event))
         if not self.run_job(job):
             say(text=self.busy(), thread_ts=thread)
 
@@ -121,6 +129,7 @@ class FrontDoor:
             seen,
             ReplyTo(channel=event["channel"], thread_ts=thread),
             thread,
+            payload_team(body, event),
         )
         if not self.run_job(job):
             say(text=self.busy())
@@ -130,20 +139,17 @@ class FrontDoor:
         item = event.get("item") or {}
         emoji = event.get("reaction", "").split("::", 1)[0]  # skin tones arrive as "+1::skin-tone-2"
         handler = self.interactions.reaction(emoji)
-        if item.get("type") != "message" or handler is None:
+        channel = item.get("channel", "")
+        if item.get("type") != "message" or handler is None or not self.allowed_here(channel):
             return
-        reaction = Reaction(
-            event.get("user", ""),
-            item.get("channel", ""),
-            item.get("ts", ""),
-            emoji,
-            event.get("type") == "reaction_added",
-        )
         seen = ("event", body.get("event_id") or fingerprint(event))
+        user, team = event.get("user", ""), payload_team(body, event)
 
         def handle() -> None:
             if first_delivery(self.store, self.metrics, *seen):
-                handler(reaction)
+                subject = self.identify(user, channel, team)
+                added = event.get("type") == "reaction_added"
+                handler(Reaction(user, channel, item.get("ts", ""), emoji, added, subject))
 
         self.handlers.submit(handle)
 
@@ -153,14 +159,17 @@ class FrontDoor:
         ack()
         self.metrics.acks.labels("action").inc()
         seen = ("action", fingerprint({"t": body.get("trigger_id"), "a": action}))
+        user, channel = (body.get("user") or {}).get("id", ""), (body.get("channel") or {}).get("id", "")
+        if not self.allowed_here(channel):
+            respond(text=NOT_HERE, response_type="ephemeral", replace_original=False)
+            return
         if action.get("action_id", "").startswith(COMMAND_ACTION):
             # A button that stands for a chat command runs it as the person who clicked: the
             # policy decides for them, exactly as if they had typed it.
-            user, channel = (body.get("user") or {}).get("id", ""), (body.get("channel") or {}).get("id", "")
             clicked = body.get("message") or {}
             thread = clicked.get("thread_ts") or clicked.get("ts")  # the conversation the button is part of
             reply_to = ReplyTo(response_url=body["response_url"])
-            job = Job(user, channel, str(action.get("value", "")), seen, reply_to, thread)
+            job = Job(user, channel, str(action.get("value", "")), seen, reply_to, thread, payload_team(body))
             if not self.run_job(job):
                 respond(text=self.busy(), response_type="ephemeral", replace_original=False)
             return
@@ -172,17 +181,19 @@ class FrontDoor:
                 replace_original=False,
             )
             return
-        press = ButtonPress(
-            user=(body.get("user") or {}).get("id", ""),
-            channel=(body.get("channel") or {}).get("id", ""),
-            action_id=action["action_id"],
-            value=str(action.get("value", "")),
-            message_ts=(body.get("container") or {}).get("message_ts"),
-            respond=respond,
-        )
+        team = payload_team(body)
 
         def handle() -> None:
             if first_delivery(self.store, self.metrics, *seen):
+                press = ButtonPress(
+                    user=user,
+                    channel=channel,
+                    action_id=action["action_id"],
+                    value=str(action.get("value", "")),
+                    message_ts=(body.get("container") or {}).get("message_ts"),
+                    respond=respond,
+                    subject=self.identify(user, channel, team),
+                )
                 handler(press)
 
         if not self.handlers.submit(handle):

@@ -13,11 +13,14 @@ from slack_bolt import App
 from bot import work_pool
 from bot.digest.wiring import Fire, scheduled_digests
 from bot.ops import Readiness, ops_app
-from bot.slack.app import create_app, slack_work, web_client
+from bot.policy.subject import Subject
+from bot.slack.app import connect_people, create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
+from bot.slack.directory import Directory
 from bot.slack.interactions import Interactions
 from bot.slack.jobs import Job, SlackWork
 from bot.slack.listeners import FrontDoor, JobRunner
+from bot.slack.people import People
 from bot.slack.server import HttpServer, SocketMode, slack_http_app
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
@@ -99,6 +102,13 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     jobs, run_job, work, fire_digest = _jobs(pilothouse)
     interactions = Interactions()
     handlers = Worker.threads(threads=HANDLER_THREADS, queue=settings.work_queue)
+    client = web_client(settings, pilothouse.metrics)
+    people = People(Directory(client, pilothouse.store), connect_people(settings, pilothouse, client))
+    access = pilothouse.access
+
+    def identify(user: str, channel: str, team: str | None) -> Subject:
+        return access.subject(people.message(user, channel, "", team=team))
+
     front_door = FrontDoor(
         run_job=run_job,
         jobs=jobs,
@@ -106,9 +116,9 @@ def build(pilothouse: Pilothouse) -> SlackBot:
         metrics=pilothouse.metrics,
         interactions=interactions,
         handlers=handlers,
-        channels=settings.slack_channel_ids,
+        enabled=lambda channel: access.policy.current.channel_enabled(channel),
+        identify=identify,
     )
-    client = web_client(settings, pilothouse.metrics)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
     readiness = Readiness(pilothouse.store, pilothouse.clusters)
     wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
@@ -125,13 +135,16 @@ def run(pilothouse: Pilothouse) -> int:
     bot = build(pilothouse).start()
     mode = "Socket Mode" if bot.socket else f"HTTP mode on :{bot.http.port}/slack/events"
     log.warning("Pilothouse is connected to Slack (%s); ops endpoints on :%d", mode, bot.http.port)
-    stop = threading.Event()
+    stop, hangup = threading.Event(), threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: hangup.set())  # reload the policy file now
     # Wake now and then: the kernel may deliver SIGTERM to any of our threads, and Python runs
     # the handler only when the main thread runs again; a wait without timeout could miss it.
     while not stop.wait(timeout=0.5):
-        pass
+        if hangup.is_set():
+            hangup.clear()
+            pilothouse.access.policy.reload("SIGHUP")  # worker processes see the file change themselves
     log.warning("stopping: finishing the work in flight")
     bot.stop()
     return 0
