@@ -29,11 +29,10 @@ from tests.test_slack import SECRET, command, get, running, text_of
 pytest_plugins = ["tests.slack.fixtures"]
 
 ALICE = workspace.USER_ID
-READERS = "roles: {r: {commands: [read]}}\nbindings: [{name: alice-reads, subjects: [%s], roles: [r]}]\n" % ALICE
-WRITERS = (
-    "roles: {w: {commands: [read, write]}}\nbindings: [{name: alice-writes, subjects: [%s], roles: [w]}]\n" % ALICE
-)
-BROKEN = "roles: {w: {commands: [wirte]}}\nbindings: [{name: alice-writes, subjects: [%s], roles: [w]}]\n" % ALICE
+BINDING = f"bindings: [{{name: alice-{{name}}, subjects: [{ALICE}], roles: [r]}}]\n"
+READERS = "roles: {r: {commands: [read]}}\n" + BINDING.replace("{name}", "reads")
+WRITERS = "roles: {r: {commands: [read, write]}}\n" + BINDING.replace("{name}", "writes")
+BROKEN = "roles: {r: {commands: [wirte]}}\n" + BINDING.replace("{name}", "writes")
 SCALE = Request("scale", "write", "C0OPS0001", "demo", "shop", replicas=2)
 
 
