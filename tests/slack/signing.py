@@ -145,11 +145,17 @@ def event_callback(event: dict[str, Any], **fields: Any) -> tuple[bytes, str]:
 
 
 def app_mention(
-    text: str, *, user: str = workspace.USER_ID, channel: str = workspace.CHANNEL_ID, ts: str | None = None
+    text: str,
+    *,
+    user: str = workspace.USER_ID,
+    channel: str = workspace.CHANNEL_ID,
+    ts: str | None = None,
+    user_team: str | None = None,
 ) -> dict[str, Any]:
-    """An `app_mention` event; `text` is used as is, so include ``<@BOT_USER_ID>`` as Slack would."""
+    """An `app_mention` event; `text` is used as is, so include ``<@BOT_USER_ID>`` as Slack would.
+    `user_team`: the person's own team, as Slack adds it in Slack Connect channels."""
     ts = ts or new_ts()
-    return {
+    event = {
         "type": "app_mention",
         "client_msg_id": str(uuid.uuid4()),
         "text": text,
@@ -159,6 +165,9 @@ def app_mention(
         "channel": channel,
         "event_ts": ts,
     }
+    if user_team:
+        event.update(user_team=user_team, source_team=user_team)
+    return event
 
 
 def message_im(

@@ -79,6 +79,7 @@ class _User:
     name: str
     real_name: str
     is_bot: bool
+    team: str = workspace.TEAM_ID  # another team's ID: a Slack Connect user
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,12 @@ class FakeSlackWebAPI:
 
     # -- seeding and behaviour ---------------------------------------------------------------------------------
 
-    def add_user(self, id: str, name: str, real_name: str = "", is_bot: bool = False) -> None:
+    def add_user(
+        self, id: str, name: str, real_name: str = "", is_bot: bool = False, *, team: str = workspace.TEAM_ID
+    ) -> None:
+        """A person for users.info; `team`: their workspace (another one: external, via Slack Connect)."""
         with self._cond:
-            self._users[id] = _User(id, name, real_name or name, is_bot)
+            self._users[id] = _User(id, name, real_name or name, is_bot, team)
 
     def add_channel(self, id: str, name: str, is_im: bool = False, *, user: str | None = None) -> None:
         """A channel for conversations.info; for an IM, `user` is the person at the other end."""
@@ -202,6 +206,7 @@ class FakeSlackWebAPI:
             self._channels[id] = _Channel(id, name, is_im, user)
 
     def add_usergroup(self, id: str, users: Iterable[str]) -> None:
+        """A user group for usergroups.users.list (again: its new members)."""
         with self._cond:
             self._usergroups[id] = list(users)
 
@@ -601,7 +606,7 @@ def _check_message(args: dict[str, Any]) -> None:
 def _user_object(user: _User) -> dict[str, Any]:
     return {
         "id": user.id,
-        "team_id": workspace.TEAM_ID,
+        "team_id": user.team,
         "name": user.name,
         "deleted": False,
         "real_name": user.real_name,
@@ -616,7 +621,7 @@ def _user_object(user: _User) -> dict[str, Any]:
             "real_name_normalized": user.real_name,
             "display_name": user.name,
             "display_name_normalized": user.name,
-            "team": workspace.TEAM_ID,
+            "team": user.team,
         },
     }
 
