@@ -33,6 +33,18 @@ class Metrics:
             "pilothouse_slack_api_retries_total", "Slack Web API calls retried", ["reason"], registry=r
         )
         self.in_flight = Gauge("pilothouse_work_in_flight", "Work running or waiting behind acks", registry=r)
+        self.refused = Counter(
+            "pilothouse_http_refused_total",
+            "Requests to the Slack endpoint refused before any work: unsigned, too large or malformed",
+            ["reason"],
+            registry=r,
+        )
+        self.overruns = Counter(
+            "pilothouse_request_overruns_total",
+            "Requests stopped for running past PILOTHOUSE_REQUEST_BUDGET, by where they ran",
+            ["where"],
+            registry=r,
+        )
 
     def observe(self, record: AuditRecord) -> None:
         """Called by the pipeline with each message's audit record."""

@@ -15,10 +15,11 @@ from bot.digest.wiring import Fire, scheduled_digests
 from bot.ops import Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
+from bot.slack.endpoint import SlackEndpoint
 from bot.slack.interactions import Interactions
 from bot.slack.jobs import Job, SlackWork
 from bot.slack.listeners import FrontDoor, JobRunner
-from bot.slack.server import HttpServer, SocketMode, slack_http_app
+from bot.slack.server import HttpServer, SocketMode
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
 from commands.errors import ConfigError
@@ -111,8 +112,20 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     client = web_client(settings, pilothouse.metrics)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
     readiness = Readiness(pilothouse.store, pilothouse.clusters)
-    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
-    http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
+    endpoint = None
+    if not socket_mode:
+        assert settings.slack_signing_secret is not None
+        secret = settings.slack_signing_secret.get_secret_value()
+        metrics = pilothouse.metrics
+        endpoint = SlackEndpoint(bolt, signing_secret=secret, max_body=settings.http_max_body, metrics=metrics)
+    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=endpoint)
+    http = HttpServer(
+        wsgi,
+        host=settings.http_host,
+        port=settings.http_port,
+        threads=settings.http_threads,
+        max_body=settings.http_max_body,
+    )
     socket = None
     if socket_mode:
         assert settings.slack_app_token is not None
