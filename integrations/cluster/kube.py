@@ -346,8 +346,9 @@ class KubeCluster:
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         call = _Call("get", "pods/log", "pod", namespace, pod)
-        # limitBytes too: `tailLines` alone lets one huge line cost gigabytes.
-        query = [("container", container), ("tailLines", str(tail)), ("limitBytes", str(LOG_BYTES))]
+        # limitBytes too: `tailLines` alone lets one huge line cost gigabytes. One byte more than is
+        # shown, to know whether there was more.
+        query = [("container", container), ("tailLines", str(tail)), ("limitBytes", str(LOG_BYTES + 1))]
         if previous:
             query.append(("previous", "true"))
         path = _path("", "pods", namespace, pod) + "/log"

@@ -101,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts == ["healthz"]:
             self._reply(200, b"ok")
         elif len(parts) == 4 and parts[0] == "containerLogs":
+            self.server.asked.append(parse_qs(url.query))
             lines = self.server.written.get(parts[3]) or self.server.log_source(parts[1], parts[2], parts[3])
             self._reply(200, render(lines, parse_qs(url.query)))
         else:
@@ -121,6 +122,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     log_source: LogSource
     written: dict[str, list[str]]  # by container name: what `FakeKubelet.writing` makes it say
+    asked: list[dict[str, list[str]]]  # the query of every log request, in order
 
 
 class FakeKubelet:
@@ -131,6 +133,7 @@ class FakeKubelet:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.log_source = log_source or default_log_source()
         self._server.written = {}
+        self._server.asked = []
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert_file, self.key_file)
         self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
@@ -144,6 +147,11 @@ class FakeKubelet:
             yield
         finally:
             del self._server.written[container]
+
+    @property
+    def log_queries(self) -> list[dict[str, list[str]]]:
+        """What each log request asked for (the API server passes `tailLines`, `limitBytes` on)."""
+        return self._server.asked
 
     @property
     def port(self) -> int:
