@@ -15,24 +15,35 @@ import logging
 from datetime import UTC, datetime
 
 from commands.redact import mask, mask_value
+from integrations.redact import redact_text
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
+class RedactingFormatter(logging.Formatter):
+    """Every line leaves with its connection URLs redacted, whoever wrote it (a library's error
+    message may quote the URL it was given, password and all)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; its texts redacted as RedactingFormatter's are."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_text(record.getMessage()),
         }
         if (current := request_id.get()) is not None:
             entry["request_id"] = current
         if (audit := getattr(record, "audit", None)) is not None:
             entry["audit"] = audit
         if record.exc_info:
-            entry["error"] = mask(self.formatException(record.exc_info))
+            entry["error"] = redact_text(mask(self.formatException(record.exc_info)))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -55,5 +66,5 @@ def configure(level: str, *, json_lines: bool) -> None:
         handler.setFormatter(JsonFormatter())
         logging.getLogger("pilothouse.audit").setLevel(logging.INFO)  # the trail, whatever the level
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -172,5 +172,6 @@ def build(settings: Settings, *, user: str, shell: bool = False, impersonate: bo
         audit=audit,
         observers=[metrics.observe],
         channel_clusters=channel_clusters(settings),
+        budget=settings.request_budget,
     )
     return App(settings, clusters, store, pipeline, metrics, access, audit, chat)

@@ -12,6 +12,7 @@ nothing in the core knows a client library's exception types.
     ├── ConfigError              settings or policy file are wrong
     ├── StoreUnavailable         the state store (Redis) cannot be used
     ├── AuditUnavailable         a change refused because its audit record cannot be kept
+    ├── TimedOut                 the request ran past its time budget (PILOTHOUSE_REQUEST_BUDGET)
     └── ClusterError             Kubernetes said no, or could not be reached
         ├── UnknownCluster       no cluster by that name is configured
         ├── NotFound             404
@@ -207,3 +208,15 @@ class StoreUnavailable(PilothouseError):
 
 class AuditUnavailable(PilothouseError):
     """A change was refused: its audit record could not be written first."""
+
+
+class TimedOut(PilothouseError):
+    """The request ran past its time budget; what it had not done yet is not done."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"This took longer than {seconds:g} s, so Pilothouse stopped it.",
+            hint="Try a narrower request (`-n NAMESPACE`, `-l SELECTOR`, `--tail N`), or ask an admin to raise "
+            "PILOTHOUSE_REQUEST_BUDGET.",
+        )

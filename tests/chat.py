@@ -38,11 +38,18 @@ class Chat:
         return self.pipeline.follow(self.last, show, message=Message(self.user, self.channel, ""))
 
 
-def chat(*clusters: Cluster, policy: Policy | None = None, store: Store | None = None, user: str = "alice") -> Chat:
+def chat(
+    *clusters: Cluster,
+    policy: Policy | None = None,
+    store: Store | None = None,
+    user: str = "alice",
+    budget: float = 30.0,
+) -> Chat:
     pipeline = Pipeline(
         registry=default_registry(),
         policy=policy or nobody(),
         clusters=Clusters(list(clusters), clusters[0].name),
         store=store or MemoryStore(),
+        budget=budget,
     )
     return Chat(pipeline, user=user)

@@ -24,7 +24,7 @@ from tests.redis_server import free_port
 from tests.slack import signing, workspace
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import FakeSlackWebAPI
-from tests.test_slack import SECRET, command, get, running, text_of
+from tests.slack.running import SECRET, command, get, running, text_of
 
 pytest_plugins = ["tests.slack.fixtures"]
 

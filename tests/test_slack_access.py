@@ -22,7 +22,7 @@ from integrations.render.text import render
 from tests.slack import signing, workspace
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import FakeSlackWebAPI
-from tests.test_slack import BOT_TOKEN, SECRET, command, events_url, running, text_of
+from tests.slack.running import BOT_TOKEN, SECRET, command, events_url, running, text_of
 
 pytest_plugins = ["tests.slack.fixtures"]
 

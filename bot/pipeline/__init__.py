@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from bot import logs
 from bot.access import Access
 from bot.audit import AuditLog, AuditRecord, Outcome
+from bot.budget import Budget, Overrun
 from bot.confirmations import Confirmations
 from bot.conversation import Conversation, Conversations
 from bot.defaults import DefaultsStore
@@ -35,17 +36,23 @@ from bot.policy.load import builtin
 from bot.policy.reload import PolicyHolder
 from bot.policy.subject import Subject
 from bot.trace import Trace
-from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied
+from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied, TimedOut
 from commands.meta import Answer, Use
 from commands.parser import Parsed
 from commands.registry import Registry
-from commands.replies import Notice, Reply, error_reply
+from commands.replies import Notice, Reply, bounded, error_reply
 from integrations.cluster.clusters import Clusters
+from integrations.redact import redact_text
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Message", "Pipeline", "Progress"]
+
+
+def _error(error: PilothouseError) -> Reply:
+    """An error as the person sees it: a library's message it quotes may hold a URL's password."""
+    return error_reply(redact_text(error.message), redact_text(error.hint) if error.hint else None)
 
 
 def _outcome(reply: Reply, trace: Trace) -> Outcome:
@@ -67,7 +74,10 @@ class Pipeline:
         observers: Sequence[Callable[[AuditRecord], None]] = (),
         channel_clusters: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        budget: float = 30.0,
     ) -> None:
+        """`budget`: seconds one message may take before it is stopped (PILOTHOUSE_REQUEST_BUDGET)."""
+        self.budget = Budget(budget)
         if access is None:
             fixed = policy if isinstance(policy, PolicyHolder) else PolicyHolder(lambda: policy or builtin(registry))
             access = Access(fixed, clusters)
@@ -107,10 +117,25 @@ class Pipeline:
         return self.access.policy
 
     def handle(self, message: Message) -> Reply:
+        """The reply to `message`, within the time budget; audited once, whatever happened."""
         trace = Trace(uuid.uuid4().hex[:12], time.monotonic())
         token = logs.request_id.set(trace.request_id)
+        subject: list[Subject] = []  # who it was, once known (the abandoned request may not say)
         try:
-            return self._handle(message, trace)
+            try:
+                reply, outcome, error = self.budget.run(lambda: self._handle(message, trace, subject))
+            except Overrun as e:
+                trace = replace(trace)  # as it stood: the abandoned request may still change its own
+                reply, outcome, error = self._overrun(trace, e.seconds), "timeout", "TimedOut"
+            record = trace.record(
+                message, subject[0] if subject else None, at=self._clock(), outcome=outcome, error=error
+            )
+            self.audit.record(record)
+            for observe in self.observers:
+                observe(record)
+            # The reference helps find a failure in the logs; a typo needs none.
+            reference = trace.request_id if outcome in ("failed", "error", "timeout") else None
+            return replace(bounded(reply), request_id=reference)
         finally:
             logs.request_id.reset(token)
 
@@ -127,33 +152,43 @@ class Pipeline:
 
     # --- the steps ----------------------------------------------------------------------------
 
-    def _handle(self, message: Message, trace: Trace) -> Reply:
-        subject: Subject | None = None
+    def _handle(self, message: Message, trace: Trace, known: list[Subject]) -> tuple[Reply, Outcome, str | None]:
         try:
             subject = self.access.subject(message)
+            known.append(subject)
             reply = self._run(message, subject, trace)
-            outcome: Outcome = _outcome(reply, trace)
-            error = None
+            return reply, _outcome(reply, trace), None
         except ParseError as e:
-            reply, outcome, error = error_reply(e.message, e.hint), "invalid", type(e).__name__
+            return _error(e), "invalid", type(e).__name__
         except PolicyDenied as e:
-            reply, outcome, error = error_reply(e.message, e.hint), "denied", None
+            return _error(e), "denied", None
         except PilothouseError as e:  # AuditUnavailable among them: a change refused, nothing done
-            reply, outcome, error = error_reply(e.message, e.hint), "failed", type(e).__name__
+            return _error(e), "failed", type(e).__name__
         except Exception:
             log.exception("request %s failed", trace.request_id)
             reply = error_reply(
                 "Something went wrong inside Pilothouse; nothing was changed.",
                 f"reference: {trace.request_id}",
             )
-            outcome, error = "error", "internal"
-        record = trace.record(message, subject, at=self._clock(), outcome=outcome, error=error)
-        self.audit.record(record)
-        for observe in self.observers:
-            observe(record)
-        # The reference helps find a failure in the logs; a typo needs none.
-        reference = trace.request_id if outcome in ("failed", "error") else None
-        return replace(reply, request_id=reference)
+            return reply, "error", "internal"
+
+    def _overrun(self, trace: Trace, seconds: float) -> Reply:
+        """The honest answer to a request stopped for taking too long: what is known of it, and,
+        for a change, that what it had already sent may still take effect."""
+        log.warning(
+            "request %s (%s) ran past its %g s budget and was stopped", trace.request_id, trace.command, seconds
+        )
+        stopped = TimedOut(seconds)
+        what = f"`{trace.command}` took" if trace.command else "This took"
+        message = stopped.message.replace("This took", what, 1)
+        spec = self.registry.find(trace.command) if trace.command else None
+        hint: str | None = stopped.hint
+        if spec is not None and spec.access == "write":
+            hint = (
+                "Nothing more is done for it, but a change it had already sent to the cluster may still take "
+                "effect: `status` or `history NAME` shows where things stand."
+            )
+        return error_reply(message, hint)
 
     def _run(self, message: Message, subject: Subject, trace: Trace) -> Reply:
         conversation = self.conversations.get(message)

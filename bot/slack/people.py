@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.message import Message
 from bot.slack.directory import Directory
+from bot.slack.payloads import text
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,8 @@ def payload_team(body: Mapping[str, Any], event: Mapping[str, Any] | None = None
     """The person's team as the request states it: events carry `user_team` (or `team`),
     interactions `user.team_id`, slash commands `team_id`."""
     if event is not None:
-        return event.get("user_team") or event.get("team") or None
-    user = body.get("user")
-    if isinstance(user, Mapping) and user.get("team_id"):
-        return str(user["team_id"])
-    return body.get("team_id") or None
+        return text(event, "user_team") or text(event, "team") or None
+    return text(body, "user", "team_id") or text(body, "team_id") or None
 
 
 class UserGroups:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from commands.errors import Forbidden, Invalid, NotFound
 from commands.values import matches
+from integrations import deadline
 from integrations.cluster import demo, rollout
 from integrations.cluster.model import (
     CHANGE_CAUSE,
@@ -30,6 +31,7 @@ from integrations.cluster.model import (
     DeploymentInfo,
     EventInfo,
     Json,
+    LogText,
     NamespaceInfo,
     NodeInfo,
     PodChange,
@@ -39,6 +41,7 @@ from integrations.cluster.model import (
     access_rules_from,
     deployment_from,
     event_from,
+    log_text,
     namespace_from,
     node_from,
     pod_from,
@@ -210,7 +213,9 @@ class SimulatedCluster:
     def _authorize(
         self, verb: str, resource: str, namespace: str | None, *, group: str = "", name: str | None = None
     ) -> None:
-        """The choke point: the policy's namespace gate, then RBAC for the impersonated identity."""
+        """The choke point: the request's deadline (as the real client checks it before each
+        request), the policy's namespace gate, then RBAC for the impersonated identity."""
+        deadline.check()
         if self._gate is not None and namespace:
             self._gate.check(namespace)
         who = self.impersonating
@@ -680,7 +685,7 @@ class SimulatedCluster:
                 return
             version = changed
 
-    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         self._authorize("get", "pods/log", namespace, name=pod)
         obj = self._get("pods", "pod", namespace, pod)
         names = [c["name"] for c in obj["spec"]["containers"]]
@@ -693,7 +698,8 @@ class SimulatedCluster:
             )
         if not obj["spec"].get("nodeName"):
             raise Invalid(f"Pod `{pod}` has no logs yet: it is not scheduled to a node.", cluster=self.name)
-        return demo.log_lines(namespace, pod, container)[-tail:]
+        written = demo.log_lines(namespace, pod, container)[-tail:]
+        return log_text("".join(f"{line}\n" for line in written).encode())  # as the API server would answer
 
 
 def _deleted_pod(namespace: str, name: str) -> PodInfo:
