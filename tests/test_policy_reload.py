@@ -22,9 +22,9 @@ from bot.policy.reload import PolicyHolder
 from tests.policies import REGISTRY
 from tests.redis_server import free_port
 from tests.slack import signing, workspace
+from tests.slack.running import SECRET, command, get, running, text_of
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import FakeSlackWebAPI
-from tests.slack.running import SECRET, command, get, running, text_of
 
 pytest_plugins = ["tests.slack.fixtures"]
 

@@ -20,9 +20,9 @@ from commands.replies import Reply
 from integrations.render.blocks import COMMAND_ACTION
 from integrations.render.text import render
 from tests.slack import signing, workspace
+from tests.slack.running import BOT_TOKEN, SECRET, command, events_url, running, text_of
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import FakeSlackWebAPI
-from tests.slack.running import BOT_TOKEN, SECRET, command, events_url, running, text_of
 
 pytest_plugins = ["tests.slack.fixtures"]
 

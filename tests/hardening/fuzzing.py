@@ -22,7 +22,7 @@ from bot.audit import AuditRecord
 from bot.message import Message
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.policy import Policy
+from bot.policy.subject import Subject
 from bot.slack import payloads
 from bot.slack.endpoint import Malformed, parse_body
 from bot.slack.interactions import Interactions
@@ -36,6 +36,7 @@ from integrations.cluster.simulated import SimulatedCluster
 from integrations.render.blocks import render_message
 from integrations.render.text import render
 from integrations.store.memory import MemoryStore
+from tests.policies import demo_admin
 
 REGISTRY = default_registry()
 WORDS = sorted({word for phrase in REGISTRY.phrases() for word in phrase.split()})
@@ -159,7 +160,7 @@ class _PipelineTarget:
         if self.pipeline is None or self.count % self.fresh_every == 0:
             self.pipeline = Pipeline(
                 registry=REGISTRY,
-                policy=Policy.demo("alice", "demo"),
+                policy=demo_admin("alice"),
                 clusters=Clusters([SimulatedCluster.demo("demo")], "demo"),
                 store=MemoryStore(),
                 observers=[self.records.append],
@@ -225,6 +226,8 @@ def listeners_target() -> Callable[[dict[str, Any]], None]:
         metrics=Metrics(),
         interactions=interactions,
         handlers=_Inline(),  # type: ignore[arg-type]
+        enabled=lambda channel: True,
+        identify=lambda user, channel, team: Subject(user, team=team),
     )
 
     def run(body: dict[str, Any]) -> None:

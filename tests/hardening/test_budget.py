@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from bot.budget import Budget, Overrun
-from bot.policy import Policy
 from bot.processes import ProcessPool
 from bot.slack.jobs import Job, ReplyTo, tell_stopped, working_key
 from commands.errors import TimedOut
@@ -23,6 +22,7 @@ from integrations.cluster.simulated import SimulatedCluster
 from integrations.store.memory import MemoryStore
 from tests.chat import chat
 from tests.cluster.proxy import TcpProxy
+from tests.policies import demo_admin
 from tests.slack import signing, workspace
 from tests.slack.running import SECRET, command, events_url, get, running, text_of
 from tests.slack.signing import SlackSender
@@ -118,7 +118,7 @@ def test_a_held_read_is_stopped_and_answered_honestly(held: HeldCluster) -> None
 
 
 def test_a_change_stopped_before_it_was_sent_is_never_made(held: HeldCluster) -> None:
-    alice = chat(held, policy=Policy.demo("alice", "demo"), budget=BUDGET)
+    alice = chat(held, policy=demo_admin("alice"), budget=BUDGET)
     before = SimulatedCluster.get_deployment(held, "payments", "api").desired
     text = alice.say("scale api 7 -n payments")
     assert "`scale` took longer than 1 s" in text
@@ -178,7 +178,7 @@ def test_in_worker_processes_a_stalled_cluster_is_stopped_and_the_worker_replace
     with TcpProxy(int(demo_control_plane.server.rsplit(":", 1)[1])) as proxy:
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_text(proxy.rewrite(demo_control_plane.admin_kubeconfig.read_text()))
-        settings = {"kubeconfig": str(kubeconfig), "redis_url": redis_url, "work_processes": 2}
+        settings = {"kubeconfig": str(kubeconfig), "redis_url": redis_url, "work_processes": 2, "impersonate": "off"}
         with running(fake, request_budget=2.0, request_timeout=60, **settings) as bot:
             assert "Pods in namespace shop" in text_of(command(bot, fake, "get pods -n shop"))
             proxy.stall()  # the API server stops answering; connections stay open
