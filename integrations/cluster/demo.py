@@ -190,8 +190,8 @@ def _binding(name: str, role: str, group: str, namespace: str | None = None) -> 
 
 
 def rbac() -> list[Json]:
-    """admins: everything; developers and approvers: read everywhere (no Secrets); deployers:
-    change Deployments, delete pods and list Secrets, in `shop` only."""
+    """admins: everything; developers, deployers and approvers: read everywhere (Secrets not
+    included); deployers also change Deployments, delete pods and list Secrets, in `shop` only."""
     read = [
         {"apiGroups": [""], "resources": _CORE_READ, "verbs": _WATCH},
         {"apiGroups": ["apps"], "resources": _APPS_READ, "verbs": _WATCH},
@@ -209,6 +209,7 @@ def rbac() -> list[Json]:
         _binding("pilothouse-demo-admins", "pilothouse-demo-admin", "admins"),
         _binding("pilothouse-demo-developers", "pilothouse-demo-read", "developers"),
         _binding("pilothouse-demo-approvers", "pilothouse-demo-read", "approvers"),
+        _binding("pilothouse-demo-deployers-read", "pilothouse-demo-read", "deployers"),
         _binding("pilothouse-demo-deployers", "pilothouse-demo-deploy", "deployers", namespace="shop"),
     ]
 
