@@ -23,7 +23,6 @@ from tests.chat import Chat
 from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
-from tests.demo_seed import wait_for
 from tests.manifests import deployment
 from tests.policies import REGISTRY, from_yaml
 
