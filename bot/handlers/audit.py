@@ -48,7 +48,8 @@ def audit(action: AuditQuery, ctx: Context) -> Reply:
         if cluster is None:
             return True
         if cluster not in allowed:
-            allowed[cluster] = ctx.authorise(Request("audit", "audit", ctx.channel, cluster)).allowed
+            request = Request("audit", "audit", ctx.channel, cluster, whole_cluster=False)
+            allowed[cluster] = ctx.authorise(request).allowed
         return allowed[cluster]
 
     found: list[AuditRecord] = []

@@ -22,11 +22,12 @@ from integrations.cluster.clusters import Clusters
 def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request:
     spec, action = parsed.spec, parsed.action
     cluster = namespace = None
+    whole_cluster: bool | None = None
     if isinstance(action, OnCluster):
         target = clusters.get(action.cluster)  # an unknown cluster is refused here, listing the known ones
         cluster, namespace = target.name, action.scope(target.default_namespace)
     elif isinstance(named := getattr(action, "cluster", None), str):  # whoami --cluster, audit --cluster
-        cluster = clusters.get(named).name
+        cluster, whole_cluster = clusters.get(named).name, False
     replicas = getattr(action, "replicas", None)
     image = getattr(action, "image", None)
     return Request(
@@ -37,6 +38,7 @@ def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request
         namespace,
         replicas=replicas if isinstance(replicas, int) else None,
         image=image if isinstance(image, str) else None,
+        whole_cluster=whole_cluster,
     )
 
 

@@ -46,7 +46,9 @@ DEFAULT_DENY = "default-deny"
 @dataclass(frozen=True, slots=True)
 class Request:
     """What is asked, and where. `cluster` None: not about one cluster (help, audit); with a
-    cluster, `namespace` None is cluster-wide. `anywhere`: allowed on some cluster, somewhere?"""
+    cluster, `namespace` None is cluster-wide (`-A`, nodes) unless `whole_cluster` says it is
+    not (a command that names a cluster but reads nothing in it: `audit --cluster`).
+    `anywhere`: allowed on some cluster, somewhere?"""
 
     command: str
     access: Access
@@ -56,9 +58,12 @@ class Request:
     replicas: int | None = None
     image: str | None = None
     anywhere: bool = False
+    whole_cluster: bool | None = None
 
     @property
     def cluster_wide(self) -> bool:
+        if self.whole_cluster is not None:
+            return self.whole_cluster
         return self.cluster is not None and self.namespace is None and not self.anywhere
 
     def at(self, namespace: str) -> Request:
@@ -67,6 +72,8 @@ class Request:
     def where(self) -> str:
         if self.anywhere or self.cluster is None:
             return ""
+        if self.namespace is None and not self.cluster_wide:
+            return f" on `{self.cluster}`"
         scope = f"in namespace `{self.namespace}`" if self.namespace else "cluster-wide"
         return f" {scope} on `{self.cluster}`"
 
@@ -120,7 +127,7 @@ class Role:
         if not self.clusters.match(request.cluster):
             return False
         if request.namespace is None:
-            return self.cluster_wide
+            return self.cluster_wide or not request.cluster_wide
         return self.namespaces.match(request.namespace)
 
     def over_limit(self, request: Request) -> str | None:
