@@ -104,15 +104,30 @@ def mask_value(value: T) -> T:
     return _mask(value)  # type: ignore[no-any-return]
 
 
+def _mask_items(items: list[Any]) -> list[Any]:
+    """Each item masked; and a private key split over several items (log lines) masked whole:
+    every item from the one that begins the key to the one that ends it."""
+    out, in_key = [], False
+    for item in items:
+        if isinstance(item, str) and in_key:
+            in_key = _END not in item
+            out.append(MASK)
+            continue
+        if isinstance(item, str) and _BEGIN in item and "PRIVATE KEY" in item:
+            in_key = _END not in item[item.rfind(_BEGIN) :]
+        out.append(_mask(item))
+    return out
+
+
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
         return mask(value)
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask(v) for v in value]
+        return _mask_items(value)
     if isinstance(value, tuple):
-        return tuple(_mask(v) for v in value)
+        return tuple(_mask_items(list(value)))
     if is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: _mask(getattr(value, f.name)) for f in fields(value) if f.init}
         return replace(value, **changes)
