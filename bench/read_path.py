@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.pipeline import Message, Pipeline
-from bot.policy import Policy
 from commands import default_registry
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.kube import clusters_from_kubeconfig
@@ -103,7 +102,6 @@ def in_process(kubeconfig: str, runs: int) -> tuple[float, float, str]:
     clusters, current = clusters_from_kubeconfig(kubeconfig, timeout=60)
     pipeline = Pipeline(
         registry=default_registry(),
-        policy=Policy([]),
         clusters=Clusters(clusters, current),
         store=MemoryStore(),
     )

@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slack_sdk import WebClient
 
 from bot.pipeline import Message, Pipeline
-from bot.policy import Policy, Rule
 from bot.slack.live import LiveMessage
 from commands import default_registry
 from integrations.cluster.clusters import Clusters
@@ -39,6 +38,7 @@ from tests.cluster.objects import apply_objects
 from tests.cluster.rest import Watch, request
 from tests.demo_seed import wait_for
 from tests.manifests import deployment
+from tests.policies import writers
 from tests.slack.web_api import FakeSlackWebAPI
 
 NAMESPACE = "bench-rollout"
@@ -90,7 +90,9 @@ def one_round(
     client = WebClient(token="xoxb-bench", base_url=fake.api_url)
     live = LiveMessage(client, CHANNEL)
     live.show(render_message(reply))
-    final = pipeline.follow(reply, lambda progress: live.show(render_message(progress.reply)))
+    final = pipeline.follow(
+        reply, lambda progress: live.show(render_message(progress.reply)), message=Message("bench", CHANNEL, "")
+    )
     assert final is not None and final.state.phase == "complete", final
     live.finish(render_message(final.reply), at_once=True)  # as bot/slack/jobs.py does
     reported = fake.calls("chat.update")[-1].at  # when Slack got the message that says "Rolled out"
@@ -124,7 +126,7 @@ def main() -> None:
             lambda: request(api, "GET", path).get("status", {}).get("availableReplicas") == options.replicas, "web"
         )
         clusters, current = clusters_from_kubeconfig(str(cp.admin_kubeconfig), timeout=30)
-        policy = Policy([Rule(name="bench", effect="allow", users=("bench",), access=("write",))])
+        policy = writers("bench", name="bench")
         pipeline = Pipeline(
             registry=default_registry(), policy=policy, clusters=Clusters(clusters, current), store=MemoryStore()
         )

@@ -8,6 +8,7 @@ The Slack-only tricks (teams, buttons, reactions, user groups) are in tests/test
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -58,7 +59,8 @@ def test_display_names_are_never_identities(team: Chat) -> None:
     assert cause.startswith('scale web 3→5 by U0CAROL03 ("root (approved by CISO)") from C0DEPLOYPROD')
     record = AuditLog(pipeline.store).recent(1)[0]
     assert (record.user, record.user_name) == (CAROL, "root (approved by CISO)")
-    changes = pilothouse_changes(AuditLog(pipeline.store), "prod-eu", None, record.at, record.at)
+    since, until = record.at - timedelta(seconds=5), datetime.now(UTC) + timedelta(seconds=1)
+    changes = pilothouse_changes(AuditLog(pipeline.store), "prod-eu", None, since, until)
     assert [c.who for c in changes] == ['U0CAROL03 ("root (approved by CISO)")']
 
 

@@ -47,9 +47,10 @@ def help_(action: Help, ctx: Context) -> Reply:
 
 def _commands(role: Role, ctx: Context) -> str:
     names = [s.name for s in ctx.registry if s.name in role.commands and s.family != "meta"]
-    everything = [s.name for s in ctx.registry if s.family != "meta"]
-    if names == everything:
-        return "every command"
+    for label, wanted in (("every command", ("read", "write", "audit")), ("every read command", ("read",))):
+        every = [s.name for s in ctx.registry if s.family != "meta" and s.access in wanted]
+        if names == every:
+            return label
     return ", ".join(names) if len(names) <= 8 else ", ".join(names[:8]) + f" and {len(names) - 8} more"
 
 
