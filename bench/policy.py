@@ -134,6 +134,7 @@ def fingerprint_cost(count: int) -> float:
 
 def impersonation(cp: ControlPlane, runs: int) -> None:
     api = cp.admin_api_client()
+    apply_objects(api, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}])
     make_pods(cp, "shop", 20, app="bench")
     apply_objects(  # the impersonated group may read pods in shop
         api,
@@ -164,7 +165,12 @@ def impersonation(cp: ControlPlane, runs: int) -> None:
     for p in (plain, impersonated):  # connect once, as a running bot would have
         assert "bench-" in render(p.handle(message)), render(p.handle(message))
     pool = cluster.api_client().rest_client.pool_manager
-    before = (len(pool.pools), sum(p.num_connections for p in pool.pools.values()))
+
+    def pools() -> tuple[int, int]:
+        keys = pool.pools.keys()  # urllib3's container: keys() is its thread-safe view
+        return len(keys), sum(pool.pools[key].num_connections for key in keys)
+
+    before = pools()
     times: dict[bool, list[float]] = {False: [], True: []}
     for i in range(runs * 2):
         on = i % 2 == 1
@@ -172,7 +178,7 @@ def impersonation(cp: ControlPlane, runs: int) -> None:
         reply = (impersonated if on else plain).handle(message)
         times[on].append(time.perf_counter() - start)
         assert reply.ok
-    after = (len(pool.pools), sum(p.num_connections for p in pool.pools.values()))
+    after = pools()
     off_ms, on_ms = (statistics.median(times[k]) * 1000 for k in (False, True))
     p95 = {k: sorted(v)[int(len(v) * 0.95)] * 1000 for k, v in times.items()}
     identity = impersonated.access.identity(impersonated.access.subject(message), "test-admin")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.message import Message
-from bot.policy.engine import Decision, Request
+from bot.policy.engine import Decision, Policy, Request
 from bot.policy.explain import refusal
 from bot.policy.globs import Glob
 from bot.policy.reload import PolicyHolder
@@ -96,6 +96,10 @@ class Gate:
                 self._decided[key] = found
         return found
 
+    @property
+    def policy(self) -> Policy:
+        return self._access.policy.current
+
     def request(self, cluster: str, namespace: str) -> Request:
         return Request(self._request.command, self._request.access, self._request.channel, cluster, namespace)
 
@@ -115,7 +119,7 @@ class ClusterGate:
     def check(self, namespace: str) -> None:
         decision = self.gate.decide(self.cluster, namespace)
         if not decision.allowed:
-            raise refusal(decision, self.gate.request(self.cluster, namespace))
+            raise refusal(decision, self.gate.request(self.cluster, namespace), self.gate.policy)
 
 
 class Access:

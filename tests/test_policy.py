@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.policy import Decision, Request, Subject
+from bot.policy.explain import refusal
 from bot.policy.globs import BadGlob, Glob
 from bot.policy.images import repository
 from tests.policies import REGISTRY, from_yaml
@@ -116,11 +117,14 @@ def test_external_people_get_nothing_unless_the_policy_says_so() -> None:
 
 
 def test_a_denial_says_what_would_be_needed_and_who_can_grant_it() -> None:
-    decision = ask(who(ALICE), "deploy", OPS, "prod-eu", "shop", image="ghcr.io/acme/web:2")
-    assert decision.rule == "default-deny"
-    assert any("role `prod-deployer`, granted by binding `deployers-prod`" in n for n in decision.needed)
-    assert any("channels C0DEPLOYPROD" in n for n in decision.needed)
-    assert decision.grantors == ("#platform (U0ERIN005)",)
+    request = Request("deploy", "write", OPS, "prod-eu", "shop", image="ghcr.io/acme/web:2")
+    assert POLICY.authorise(who(ALICE), request).rule == "default-deny"
+    needed, grantors = POLICY.needed(request)  # worked out only to explain a refusal
+    assert any("role `prod-deployer`, granted by binding `deployers-prod`" in n for n in needed)
+    assert any("channels C0DEPLOYPROD" in n for n in needed)
+    assert grantors == ("#platform (U0ERIN005)",)
+    text = str(refusal(POLICY.authorise(who(ALICE), request), request, POLICY))
+    assert "Would allow it: role `prod-deployer`" in text and "Who can grant it: #platform (U0ERIN005)." in text
     limited = ask(who(CAROL), "scale", OPS, "staging-eu", "shop", replicas=50)
     assert "50 replicas is over the limit of role `staging-deployer` (at most 10)" in limited.reason
 

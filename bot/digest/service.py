@@ -89,7 +89,7 @@ class DecidedDigests:
         trace.decided(request, decision)
         if not decision.allowed:
             self._audit.record(trace.record(message, subject, at=now, outcome="denied"))
-            raise refusal(decision, request)
+            raise refusal(decision, request, self._access.policy.current)
         gate = self._access.gate(subject, request)
         views = self._access.views(subject, gate, as_bot=as_bot)
         trace.k8s_identity = views.get(target).identity

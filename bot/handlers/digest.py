@@ -104,7 +104,7 @@ def off(action: DigestOff, ctx: Context) -> Reply:
     request = Request("digest off", "write", ctx.channel, found.cluster, found.namespace)
     decision = ctx.authorise(request)
     if not decision.allowed:
-        raise refusal(decision, request)
+        raise refusal(decision, request, ctx.access.policy.current)
     book.remove(found.id)
     return Reply((Notice("ok", f"Digest `{found.id}` (`{found.cron}`, {found.tz}) is stopped."),))
 

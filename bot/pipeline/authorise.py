@@ -47,5 +47,5 @@ def authorise(access: Access, subject: Subject, request: Request, trace: Trace) 
     decision = access.authorise(subject, request)
     trace.decided(request, decision)
     if not decision.allowed:
-        raise refusal(decision, request)
+        raise refusal(decision, request, access.policy.current)
     return decision

@@ -326,18 +326,12 @@ class Policy:
         if subject.external:
             reason = "you are not a member of this workspace; the policy grants external people nothing"
             return Decision("deny", EXTERNAL_USERS, "builtin", reason, needed=("a binding to the `external` group",))
-        needed = self._needed(request)
-        return Decision(
-            "deny",
-            DEFAULT_DENY,
-            "default",
-            "no binding grants it to you here",
-            needed=tuple(text for text, _ in needed),
-            grantors=tuple(dict.fromkeys(owner for _, owner in needed if owner)),
-        )
+        # What would be needed is worked out only when a refusal is explained (`needed`), not here:
+        # this is the ack path, and that takes a look at every binding.
+        return Decision("deny", DEFAULT_DENY, "default", "no binding grants it to you here")
 
-    def _needed(self, request: Request) -> tuple[tuple[str, str | None], ...]:
-        """The bindings that would allow this request, and their roles' owners."""
+    def needed(self, request: Request) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the bindings that would allow this request, who can grant them: their roles' owners)."""
         found: list[tuple[str, str | None]] = []
         for binding in self.bindings:
             for role in binding.roles:
@@ -345,7 +339,8 @@ class Policy:
                     who = ", ".join(binding.subjects)
                     text = f"role `{role.name}`, granted by binding `{binding.name}` to {who} ({binding.where()})"
                     found.append((text, role.owner))
-        return tuple(found[:3])
+        found = found[:3]
+        return tuple(text for text, _ in found), tuple(dict.fromkeys(owner for _, owner in found if owner))
 
     def _approval(self, request: Request) -> Decision | None:
         for rule in self.approvals:

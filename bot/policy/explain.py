@@ -3,13 +3,14 @@ needed, and who can grant it. Every refusal, wherever it happens, is worded here
 
 from __future__ import annotations
 
-from bot.policy.engine import Decision, Request
+from bot.policy.engine import DEFAULT_DENY, Decision, Policy, Request
 from commands.errors import PolicyDenied
 
 NO_APPROVALS_YET = "Approvals are not configured in this version of Pilothouse yet, so it is refused for now."
 
 
-def refusal(decision: Decision, request: Request) -> PolicyDenied:
+def refusal(decision: Decision, request: Request, policy: Policy | None = None) -> PolicyDenied:
+    """`policy`: the policy that decided, to say what would be needed when no binding allowed it."""
     what = f"`{request.command}`{request.where()}"
     if decision.outcome == "needs_approval" and decision.approval is not None:
         approval = decision.approval
@@ -18,10 +19,13 @@ def refusal(decision: Decision, request: Request) -> PolicyDenied:
         return PolicyDenied(message, rule=decision.rule, hint=NO_APPROVALS_YET)
     message = f"You may not run {what}{_from_here(request)}: {decision.reason}."
     lines = [f"Decided by {decision.decided_by}."]
-    if decision.needed:
-        lines.append("Would allow it: " + "; ".join(decision.needed) + ".")
-    if decision.grantors:
-        lines.append("Who can grant it: " + ", ".join(decision.grantors) + ".")
+    needed, grantors = decision.needed, decision.grantors
+    if decision.rule == DEFAULT_DENY and policy is not None:
+        needed, grantors = policy.needed(request)
+    if needed:
+        lines.append("Would allow it: " + "; ".join(needed) + ".")
+    if grantors:
+        lines.append("Who can grant it: " + ", ".join(grantors) + ".")
     elif decision.by in ("default", "limit"):
         lines.append("Who can grant it: whoever maintains the policy file (PILOTHOUSE_POLICY_FILE).")
     return PolicyDenied(message, rule=decision.rule, hint=" ".join(lines))

@@ -24,6 +24,8 @@ class BadGlob(ValueError):
 class Glob:
     pattern: str
     _pieces: tuple[str, ...]
+    anything: bool  # `*`, `**`: matches every value
+    literal: bool  # no `*`: matches only itself
 
     @classmethod
     def parse(cls, pattern: str) -> Glob:
@@ -32,17 +34,12 @@ class Glob:
         if bad := sorted({c for c in pattern if c in RESERVED}):
             shown = " ".join(f"`{c}`" for c in bad)
             raise BadGlob(f"`{pattern}` uses {shown}: only `*` is a wildcard in policy patterns")
-        return cls(pattern, tuple(pattern.split("*")))
-
-    @property
-    def anything(self) -> bool:
-        return all(not piece for piece in self._pieces)
-
-    @property
-    def literal(self) -> bool:
-        return len(self._pieces) == 1
+        pieces = tuple(pattern.split("*"))
+        return cls(pattern, pieces, all(not p for p in pieces), len(pieces) == 1)
 
     def match(self, value: str) -> bool:
+        if self.anything:
+            return True
         pieces = self._pieces
         if len(pieces) == 1:
             return value == pieces[0]
@@ -63,23 +60,27 @@ class Glob:
 
 @dataclass(frozen=True, slots=True)
 class Globs:
-    """Several patterns: matches when any does. Empty matches nothing."""
+    """Several patterns: matches when any does. Empty matches nothing. Decided on the ack path,
+    so the common cases are answered without a loop: anything, or one of some literal names."""
 
     items: tuple[Glob, ...]
+    anything: bool
+    _literals: frozenset[str]
+    _patterns: tuple[Glob, ...]
 
     @classmethod
     def parse(cls, patterns: tuple[str, ...] | list[str]) -> Globs:
-        return cls(tuple(Glob.parse(p) for p in patterns))
-
-    @property
-    def anything(self) -> bool:
-        return any(g.anything for g in self.items)
+        items = tuple(Glob.parse(p) for p in patterns)
+        literals = frozenset(g.pattern for g in items if g.literal)
+        return cls(items, any(g.anything for g in items), literals, tuple(g for g in items if not g.literal))
 
     def match(self, value: str) -> bool:
-        return any(g.match(value) for g in self.items)
+        if self.anything or value in self._literals:
+            return True
+        return any(glob.match(value) for glob in self._patterns)
 
     def __str__(self) -> str:
         return ", ".join(g.pattern for g in self.items)
 
 
-ANY = Globs((Glob.parse("*"),))
+ANY = Globs.parse(["*"])
