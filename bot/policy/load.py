@@ -83,7 +83,7 @@ def parse(text: str, source: str, registry: Registry, *, channels: frozenset[str
     checker = _Checker(shape, registry, lines)
     checker.check()
     if checker.problems:
-        raise PolicyProblems(source, checker.problems)
+        raise PolicyProblems(source, sorted(checker.problems, key=lambda p: p.line or 0))
     return compile_policy(shape, registry, source=source, channels=channels)
 
 
