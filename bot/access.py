@@ -9,7 +9,7 @@ person where impersonation is on, and passes every namespace through the policy'
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -74,6 +74,10 @@ class Gate:
         self._decided: dict[tuple[str | None, str], Decision] = {}
         self.hidden: set[tuple[str, str]] = set()  # (cluster, namespace)
 
+    def hide(self, cluster: str, namespace: str) -> None:
+        with self._lock:
+            self.hidden.add((cluster, namespace))
+
     def on(self, cluster: str) -> ClusterGate:
         return ClusterGate(self, cluster)
 
@@ -112,8 +116,7 @@ class ClusterGate:
     def allows(self, namespace: str) -> bool:
         allowed = self.gate.decide(self.cluster, namespace).allowed
         if not allowed:
-            with self.gate._lock:
-                self.gate.hidden.add((self.cluster, namespace))
+            self.gate.hide(self.cluster, namespace)
         return allowed
 
     def check(self, namespace: str) -> None:
@@ -172,6 +175,3 @@ class Access:
 
     def gate(self, subject: Subject, request: Request) -> Gate:
         return Gate(self, subject, request)
-
-
-Identify = Callable[[Message], Subject]

@@ -68,6 +68,17 @@ CASES = [
     (CAROL, "scale", DM, "staging-eu", "shop", {"replicas": 1}, "allow", "deployers-staging"),  # staging allows DMs
     (CAROL, "get pods", DM, "prod-eu", "shop", {}, "allow", "team-reads"),  # reads from a DM count
     (CAROL, "restart", DEPLOY_PROD, "prod-eu", "shop", {}, "needs_approval", "prod-restarts"),
+    (
+        CAROL,
+        "scale",
+        DEPLOY_PROD,
+        "prod-eu",
+        "shop",
+        {"replicas": 0, "destructive": True},
+        "needs_approval",
+        "destructive-in-prod",
+    ),
+    (CAROL, "scale", OPS, "staging-eu", "shop", {"replicas": 0, "destructive": True}, "allow", "deployers-staging"),
     (CAROL, "get secrets", OPS, "prod-eu", "payments", {}, "deny", "payments-secrets-in-prod"),
     (CAROL, "get secrets", OPS, "staging-eu", "payments", {}, "allow", "team-reads"),
     (CAROL, "cordon", OPS, "staging-eu", None, {}, "deny", "default-deny"),

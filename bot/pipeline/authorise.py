@@ -39,6 +39,7 @@ def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request
         replicas=replicas if isinstance(replicas, int) else None,
         image=image if isinstance(image, str) else None,
         whole_cluster=whole_cluster,
+        destructive=spec.destructive(action),
     )
 
 

@@ -59,6 +59,7 @@ class Request:
     image: str | None = None
     anywhere: bool = False
     whole_cluster: bool | None = None
+    destructive: bool = False  # the command's spec says it must be confirmed (scale to 0, cordon, …)
 
     @property
     def cluster_wide(self) -> bool:
@@ -198,9 +199,12 @@ class ApprovalRule:
     count: int
     clusters: Globs = ANY
     namespaces: Globs = ANY
+    destructive: bool | None = None  # only destructive requests (True), only the others (False)
 
     def applies(self, request: Request) -> bool:
         if request.anywhere or request.command not in self.commands or request.cluster is None:
+            return False
+        if self.destructive is not None and request.destructive != self.destructive:
             return False
         if not self.clusters.match(request.cluster):
             return False

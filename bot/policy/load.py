@@ -366,6 +366,7 @@ def compile_policy(
             count=a.count,
             clusters=Globs.parse(a.clusters),
             namespaces=Globs.parse(a.namespaces),
+            destructive=a.destructive,
         )
         for a in shape.approvals
     )

@@ -62,6 +62,9 @@ class ApprovalSpec(_Strict):
     namespaces: tuple[str, ...] = ("*",)
     approvers: tuple[str, ...] = Field(min_length=1)
     count: int = Field(default=1, ge=1, le=10)
+    destructive: bool | None = Field(
+        default=None, description="only destructive requests (scale to 0, cordon, delete pod): true; none: false"
+    )
 
 
 class Defaults(_Strict):
