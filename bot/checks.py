@@ -152,16 +152,10 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
     ]
     for binding in policy.bindings:
         for role in binding.roles:
-            limits = []
-            if role.max_replicas is not None:
-                limits.append(f"at most {role.max_replicas} replicas")
-            if role.images is not None:
-                limits.append(f"images {role.images}")
-            limits.append("cluster-wide requests too" if role.cluster_wide else "not cluster-wide (-A, nodes)")
             commands = ", ".join(sorted(role.commands)) if len(role.commands) <= 6 else f"{len(role.commands)} commands"
             lines.append(
                 f"  {', '.join(binding.subjects)} → role {role.name} (binding {binding.name}): {commands}; "
-                f"clusters {role.clusters}; namespaces {role.namespaces}; {'; '.join(limits)}; {binding.where()}"
+                f"clusters {role.clusters}; namespaces {role.namespaces}; {role.limits()}; {binding.where()}"
                 + (f"; granted by {role.owner}" if role.owner else "")
             )
     if policy.reads_for_everyone:

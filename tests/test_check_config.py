@@ -36,7 +36,8 @@ def test_the_example_policy_is_clean_and_summarised(capsys: pytest.CaptureFixtur
     assert cli.main(["check-config", "--policy", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "deployers → role prod-deployer (binding deployers-prod)" in out
-    assert "at most 20 replicas; images ghcr.io/acme/*" in out and "channels C0DEPLOYPROD" in out
+    assert "at most 20 replicas; images ghcr.io/acme/*; not cluster-wide (-A, nodes)" in out
+    assert "channels C0DEPLOYPROD" in out
     assert "payments-secrets-in-prod: clusters prod-*; namespaces payments (PCI scope)" in out
     assert "prod-restarts: 1 of approvers" in out
     assert "demo: the Slack bot off: as demo-admin (simulated)" in out  # impersonation, where it applies

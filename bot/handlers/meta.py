@@ -54,20 +54,10 @@ def _commands(role: Role, ctx: Context) -> str:
     return ", ".join(names) if len(names) <= 8 else ", ".join(names[:8]) + f" and {len(names) - 8} more"
 
 
-def _limits(role: Role) -> str:
-    found = []
-    if role.max_replicas is not None:
-        found.append(f"at most {role.max_replicas} replicas")
-    if role.images is not None:
-        found.append(f"images {role.images}")
-    found.append("cluster-wide too" if role.cluster_wide else "not cluster-wide")
-    return "; ".join(found)
-
-
 def _grant_row(binding: Binding, role: Role, writes_here: bool, ctx: Context) -> list[str]:
     commands = _commands(role, ctx) + ("" if writes_here else " (reads only here)")
     granted = f"`{binding.name}` (role `{role.name}`{f', owner {role.owner}' if role.owner else ''})"
-    return [commands, str(role.clusters), str(role.namespaces), _limits(role), granted]
+    return [commands, str(role.clusters), str(role.namespaces), role.limits(), granted]
 
 
 def _policy_blocks(ctx: Context) -> list[Block]:

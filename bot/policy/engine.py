@@ -131,6 +131,14 @@ class Role:
             return self.cluster_wide or not request.cluster_wide
         return self.namespaces.match(request.namespace)
 
+    def limits(self) -> str:
+        """What the role is limited to, in words (whoami, check-config)."""
+        found = [f"at most {self.max_replicas} replicas"] if self.max_replicas is not None else []
+        if self.images is not None:
+            found.append(f"images {self.images}")
+        found.append("cluster-wide too" if self.cluster_wide else "not cluster-wide (-A, nodes)")
+        return "; ".join(found)
+
     def over_limit(self, request: Request) -> str | None:
         """Why the request is outside this role's limits, or None."""
         if request.replicas is not None and self.max_replicas is not None and request.replicas > self.max_replicas:
