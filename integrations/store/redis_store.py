@@ -4,38 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
 from commands.errors import StoreUnavailable
+from integrations.store.connection import RedisTarget, connect, redacted
+
+__all__ = ["RedisStore", "redacted"]
 
 T = TypeVar("T")
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username + ':' if parts.username else ':'}***@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class RedisStore:
-    def __init__(self, url: str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
-        self._where = redacted(url)
+    def __init__(self, target: RedisTarget | str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
+        target = RedisTarget.of(target)
+        self._where = target.where
         self._prefix = prefix
-        self._redis = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-        )
+        self._redis = connect(target, timeout=timeout, decode_responses=True)
 
     def _call(self, operation: Callable[[], T]) -> T:
         try:
@@ -43,7 +28,7 @@ class RedisStore:
         except redis.RedisError as e:
             raise StoreUnavailable(
                 f"The state store at {self._where} cannot be used: {type(e).__name__}: {e}",
-                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL is right.",
+                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL (and PILOTHOUSE_REDIS_SENTINELS) are right.",
             ) from e
 
     def _key(self, key: str) -> str:
