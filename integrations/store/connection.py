@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -70,9 +70,8 @@ def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
-        host, sep, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
-        if not sep:
-            host, port = item, str(SENTINEL_PORT)
+        host, sep, port = item.partition(":")
+        port = port if sep else str(SENTINEL_PORT)
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ConfigError(
                 f"PILOTHOUSE_REDIS_SENTINELS: `{item}` is not HOST:PORT.",
@@ -142,6 +141,7 @@ def _sentinel_master(target: RedisTarget, parts: Any, options: dict[str, Any], t
     sentinel_options: dict[str, Any] = {
         "socket_timeout": options["socket_timeout"],
         "socket_connect_timeout": options["socket_connect_timeout"],
+        "retry": Retry(NoBackoff(), 0),  # a sentinel that does not answer is skipped at once for the next
         **ssl,
     }
     if target.sentinel_password is not None:
