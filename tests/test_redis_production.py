@@ -130,7 +130,7 @@ def test_a_sentinel_failover_keeps_the_bot_working(sentinel: SentinelSetup, tmp_
     # The same app, no restart: state written before the failover is there, new writes land.
     assert "shop" in say("use -n shop")
     assert sentinel.replica.client().keys("pilothouse:*")  # on the promoted replica itself
-    assert Readiness(app.store, app.clusters).check() == (True, {"store": "ok", "cluster:demo": "ok"})
+    assert Readiness(app.store).check() == (True, {"store": "ok"})
     # The scheduler's leader lock lives in the same Redis: a leader exists again.
     until(lambda: leader.leading)
     leader.stop()

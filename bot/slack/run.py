@@ -12,7 +12,7 @@ from slack_bolt import App
 
 from bot import work_pool
 from bot.digest.wiring import Fire, scheduled_digests
-from bot.ops import Readiness, ops_app
+from bot.ops import ClusterProbe, Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
 from bot.slack.interactions import Interactions
@@ -37,11 +37,13 @@ class SlackBot:
     interactions: Interactions
     http: HttpServer
     socket: SocketMode | None
+    probe: ClusterProbe
     digests: LeaderScheduler | None = None  # posts scheduled digests while this replica leads
     work: SlackWork | None = None  # the jobs' work, when it runs in this process
 
     def start(self) -> SlackBot:
         self.http.start()
+        self.probe.start()
         if self.socket is not None:
             self.socket.connect()
         if self.digests is not None:
@@ -53,6 +55,7 @@ class SlackBot:
             self.digests.stop()  # first: a replica shutting down hands the schedule over at once
         if self.socket is not None:
             self.socket.close()
+        self.probe.stop()
         self.http.stop()
         self.jobs.shutdown(wait=True)
         self.handlers.shutdown(wait=True)
@@ -110,15 +113,16 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     )
     client = web_client(settings, pilothouse.metrics)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
-    readiness = Readiness(pilothouse.store, pilothouse.clusters)
-    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
-    http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
     socket = None
     if socket_mode:
         assert settings.slack_app_token is not None
         socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
+    readiness = Readiness(pilothouse.store, slack_connected=socket.connected if socket else None)
+    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
+    http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
+    probe = ClusterProbe(pilothouse.clusters, pilothouse.metrics)
     digests = scheduled_digests(pilothouse, SlackPoster(client), elsewhere=fire_digest)
-    return SlackBot(bolt, jobs, handlers, interactions, http, socket, digests, work)
+    return SlackBot(bolt, jobs, handlers, interactions, http, socket, probe, digests, work)
 
 
 def run(pilothouse: Pilothouse) -> int:
