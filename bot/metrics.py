@@ -39,6 +39,18 @@ class Metrics:
             ["cluster"],
             registry=r,
         )
+        self.refused = Counter(
+            "pilothouse_http_refused_total",
+            "Requests to the Slack endpoint refused before any work: unsigned, too large or malformed",
+            ["reason"],
+            registry=r,
+        )
+        self.overruns = Counter(
+            "pilothouse_request_overruns_total",
+            "Requests stopped for running past PILOTHOUSE_REQUEST_BUDGET, by where they ran",
+            ["where"],
+            registry=r,
+        )
 
     def observe(self, record: AuditRecord) -> None:
         """Called by the pipeline with each message's audit record."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,6 +15,8 @@ from bot.worker import Worker
 from commands.errors import PilothouseError
 from integrations.cluster.clusters import Clusters
 from integrations.store.port import Store
+
+log = logging.getLogger(__name__)
 
 READY_CACHE_SECONDS = 5.0  # probes come every few seconds; the store need not be asked each time
 CLUSTER_PROBE_SECONDS = 30.0
@@ -33,6 +36,7 @@ class Readiness:
         self._slack_connected = slack_connected
         self._lock = threading.Lock()
         self._cached: tuple[float, bool, dict[str, str]] | None = None
+        self._problems: dict[str, str] = {}
 
     def check(self) -> tuple[bool, dict[str, str]]:
         with self._lock:
@@ -43,14 +47,24 @@ class Readiness:
             return ready, checks
 
     def _check(self) -> tuple[bool, dict[str, str]]:
+        """The endpoint needs no authentication, so it says only which check failed; the log
+        says why (redacted), once per change of state."""
         checks: dict[str, str] = {}
+        problems: dict[str, str] = {}
         try:
             self._store.ping()
             checks["store"] = "ok"
         except PilothouseError as e:
-            checks["store"] = e.message
+            checks["store"], problems["store"] = "unavailable", e.message
         if self._slack_connected is not None:
-            checks["slack"] = "ok" if self._slack_connected() else "the Socket Mode connection is down"
+            connected = self._slack_connected()
+            checks["slack"] = "ok" if connected else "disconnected"
+            if not connected:
+                problems["slack"] = "the Socket Mode connection to Slack is down"
+        if problems != self._problems:
+            for name, why in problems.items():
+                log.warning("readiness: %s: %s", name, why)
+            self._problems = problems
         return all(v == "ok" for v in checks.values()), checks
 
 

@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from integrations.store.redis_url import redis_url_problem
 
 
 class Group(NamedTuple):
@@ -40,7 +42,10 @@ def setting(default: Any, group: str, description: str, *, default_text: str | N
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PILOTHOUSE_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a rejected value (a Redis URL with its password) never reaches an error's text.
+    model_config = SettingsConfigDict(
+        env_prefix="PILOTHOUSE_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     # --- Slack and HTTP ---
     slack_bot_token: SecretStr | None = setting(
@@ -72,6 +77,13 @@ class Settings(BaseSettings):
         "0.0.0.0", "slack", "where `/slack/events` (HTTP mode) and `/healthz`, `/readyz`, `/metrics` listen"
     )
     http_port: int = setting(3000, "slack", "the HTTP port (0: any free port)", ge=0, le=65535)
+    http_max_body: int = setting(
+        1024 * 1024,
+        "slack",
+        "bytes: a larger request is refused (413) before it is read; Slack's payloads are far smaller",
+        ge=16 * 1024,
+        le=64 * 1024 * 1024,
+    )
 
     # --- Clusters ---
     kubeconfig: str | None = setting(
@@ -144,6 +156,13 @@ class Settings(BaseSettings):
     )
     workers: int = setting(16, "work", "threads doing the work, when it is not in worker processes", ge=1, le=256)
     work_queue: int = setting(1000, "work", "work waiting before people are asked to retry", ge=0, le=100_000)
+    request_budget: float = setting(
+        30.0,
+        "work",
+        "seconds one message may take: past it the request is stopped and the person told so",
+        ge=1,
+        le=600,
+    )
     work_settle: float = setting(0.05, "work", "seconds of quiet before a burst's work starts (0: at once)", ge=0, le=1)
 
     # --- Scheduler ---
@@ -177,6 +196,13 @@ class Settings(BaseSettings):
         "`DEBUG`, `INFO`, `WARNING` or `ERROR` (JSON lines when running the Slack bot)",
         pattern="^(DEBUG|INFO|WARNING|ERROR)$",
     )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := redis_url_problem(value.get_secret_value())):
+            raise ValueError(problem)
+        return value
 
     @property
     def pipeline_processes(self) -> int:

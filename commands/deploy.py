@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from commands.limits import REASON_CHARS
 from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
 from commands.registry import Action, CommandSpec, Param
 from commands.values import DnsLabel, DnsSubdomain, ImageReference
@@ -19,7 +20,7 @@ class Recorded(Action):
     """What every change carries: why (for the change-cause and the audit trail), and whether the
     person confirmed it. `confirmed` is never typed: it is set when the person says yes."""
 
-    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    reason: str | None = Field(default=None, min_length=1, max_length=REASON_CHARS)
     confirmed: bool = False
 
 

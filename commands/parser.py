@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from commands.errors import MissingArguments, ParseError, UnknownCommand, UsageError
+from commands.limits import MESSAGE_CHARS, shown, too_long
 from commands.registry import Action, CommandSpec, Param, Registry
 from commands.values import is_dns_subdomain
 
@@ -52,6 +53,15 @@ def normalise(text: str) -> str:
     return text.translate(_SMART_CHARACTERS).strip()
 
 
+def check_length(text: str) -> None:
+    """Before anything else looks at a message: nothing longer than Slack's limit is a command."""
+    if len(text) > MESSAGE_CHARS:
+        raise ParseError(
+            f"The message is too long: {too_long('it', len(text), MESSAGE_CHARS)} (Slack's own limit).",
+            hint="A command is a line or two: `help` lists them.",
+        )
+
+
 def split(text: str) -> list[str]:
     try:
         return shlex.split(text)
@@ -59,7 +69,7 @@ def split(text: str) -> list[str]:
         quote = _unclosed_quote(text)
         raise ParseError(
             f"Unbalanced quotes: a `{quote}` is opened but never closed.",
-            hint=f"Close the quote, or remove it: {text!r}.",
+            hint=f"Close the quote, or remove it: {shown(text)!r}.",
         ) from e
 
 
@@ -76,12 +86,13 @@ def _unclosed_quote(text: str) -> str:
 def parse(text: str, registry: Registry, *, topic: str | None = None) -> Parsed:
     """`topic`: the Deployment the conversation is about, used where the command needs one
     and was given one argument too few (`scale 5` → `scale web 5`)."""
+    check_length(text)
     tokens = split(normalise(text))
     if not tokens:
         raise ParseError("Nothing to do: the message is empty.", hint="Type `help`.")
     found = registry.lookup(tokens)
     if found is None:
-        raise UnknownCommand(" ".join(tokens[:2]), suggest_commands(tokens, registry))
+        raise UnknownCommand(shown(" ".join(tokens[:2])), suggest_commands(tokens, registry))
     spec, used = found
     try:
         return Parsed(spec, validate(spec, bind(spec, tokens[used:])))
@@ -106,6 +117,8 @@ def suggest_commands(tokens: list[str], registry: Registry) -> list[str]:
     phrases = registry.phrases()
     for n in (2, 1):
         guess = " ".join(tokens[:n]).lower()
+        if len(guess) > 2 * registry.longest_phrase:
+            continue  # too far from every command to be a typo of one (and costly to compare)
         matches = difflib.get_close_matches(guess, list(phrases), n=6, cutoff=0.6)
         if matches:
             # Several aliases of one command count once, under the command's own name.
@@ -133,7 +146,7 @@ def bind(spec: CommandSpec, args: list[str]) -> dict[str, Any]:
             param = positionals.pop(0)
             values[param.name] = token
         else:
-            raise UsageError(f"Unexpected argument `{token}` for `{spec.name}`.", usage=spec.usage())
+            raise UsageError(f"Unexpected argument `{shown(token)}` for `{spec.name}`.", usage=spec.usage())
     if rest:
         values[positionals[0].name] = " ".join(rest)
     missing = tuple(p.metavar for p in spec.params if p.required and p.name not in values)
@@ -179,9 +192,9 @@ def _split_flag(token: str, spec: CommandSpec) -> tuple[str, str | None]:
 
 def _unknown_option(spec: CommandSpec, flag: str) -> UsageError:
     known = [f for p in spec.params for f in p.flags]
-    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.5) if len(flag) <= 64 else []
     extra = f" Did you mean `{close[0]}`?" if close else ""
-    return UsageError(f"`{spec.name}` has no option `{flag}`.{extra}", usage=spec.usage())
+    return UsageError(f"`{spec.name}` has no option `{shown(flag)}`.{extra}", usage=spec.usage())
 
 
 def validate(spec: CommandSpec, values: dict[str, Any]) -> Action:
@@ -200,7 +213,9 @@ def _describe(spec: CommandSpec, error: ValidationError) -> str:
         message = str(item.get("ctx", {}).get("error") or item["msg"])
         message = message.removeprefix("Value error, ")
         if item["type"] in ("int_parsing", "int_from_float"):
-            message = f"`{item['input']}` is not a whole number"
+            message = f"`{shown(str(item['input']))}` is not a whole number"
+        elif item["type"] == "int_parsing_size":
+            message = f"`{shown(str(item['input']))}` is far too large a number"
         label = f"`{param.display}`" if param else "arguments"
         problems.append(f"Invalid {label}: {message}.")
     return " ".join(problems)

@@ -152,7 +152,7 @@ class SlackWork:
                         self._upload(job, details.attachment)
             else:
                 rendered = self._answer_in_channel(job, message)
-        except SlackApiError as e:
+        except (SlackApiError, OSError) as e:  # OSError: a response_url that cannot be reached
             self._failed("reply", job, e)
             return
         if rendered.attachment is not None:
@@ -294,7 +294,7 @@ class SlackWork:
                     "Invite Pilothouse to this channel, or narrow the command (`-n`, `-l`, `--tail`).",
                 )
 
-    def _failed(self, method: str, job: Job, error: SlackApiError) -> None:
-        code = str(error.response.get("error", "unknown"))
+    def _failed(self, method: str, job: Job, error: SlackApiError | OSError) -> None:
+        code = str(error.response.get("error", "unknown")) if isinstance(error, SlackApiError) else type(error).__name__
         self.sink.slack_error(method, code)
         log.error("Slack %s for %s in %s failed: %s", method, job.user, job.channel, code)

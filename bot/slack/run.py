@@ -15,10 +15,11 @@ from bot.digest.wiring import Fire, scheduled_digests
 from bot.ops import ClusterProbe, Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
+from bot.slack.endpoint import SlackEndpoint
 from bot.slack.interactions import Interactions
 from bot.slack.jobs import Job, SlackWork
 from bot.slack.listeners import FrontDoor, JobRunner
-from bot.slack.server import HttpServer, SocketMode, slack_http_app
+from bot.slack.server import HttpServer, SocketMode
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
 from commands.errors import ConfigError
@@ -113,13 +114,25 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     )
     client = web_client(settings, pilothouse.metrics)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
+    endpoint = None
+    if not socket_mode:
+        assert settings.slack_signing_secret is not None
+        secret = settings.slack_signing_secret.get_secret_value()
+        metrics = pilothouse.metrics
+        endpoint = SlackEndpoint(bolt, signing_secret=secret, max_body=settings.http_max_body, metrics=metrics)
     socket = None
     if socket_mode:
         assert settings.slack_app_token is not None
         socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
     readiness = Readiness(pilothouse.store, slack_connected=socket.connected if socket else None)
-    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
-    http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
+    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=endpoint)
+    http = HttpServer(
+        wsgi,
+        host=settings.http_host,
+        port=settings.http_port,
+        threads=settings.http_threads,
+        max_body=settings.http_max_body,
+    )
     probe = ClusterProbe(pilothouse.clusters, pilothouse.metrics)
     digests = scheduled_digests(pilothouse, SlackPoster(client), elsewhere=fire_digest)
     return SlackBot(bolt, jobs, handlers, interactions, http, socket, probe, digests, work)

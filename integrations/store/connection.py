@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -19,8 +19,9 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from commands.errors import ConfigError
+from integrations.redact import redact_url
+from integrations.store.redis_url import redis_url_problem
 
-SCHEMES = ("redis", "rediss")
 SENTINEL_PORT = 26379
 # A command that meets a dead connection (a restarted Redis, a master just demoted) is retried on
 # a fresh one a few times, so an outage is still reported within seconds.
@@ -47,21 +48,9 @@ class RedisTarget:
     def where(self) -> str:
         """Where it is, without any password: for logs and error messages."""
         if not self.sentinels:
-            return redacted(self.url)
+            return redact_url(self.url)
         sentinels = ",".join(f"{host}:{port}" for host, port in self.sentinels)
-        return f"{redacted(self.url)} (Sentinel service `{urlsplit(self.url).hostname}` via {sentinels})"
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username + ':' if parts.username else ':'}***@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+        return f"{redact_url(self.url)} (Sentinel service `{urlsplit(self.url).hostname}` via {sentinels})"
 
 
 def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
@@ -85,12 +74,9 @@ def connect(
     target: RedisTarget, *, timeout: float, decode_responses: bool = False, retry: Retry = RETRY
 ) -> redis.Redis[Any]:
     """A client for the target (connections are made on first use)."""
+    if problem := redis_url_problem(target.url):
+        raise ConfigError(f"PILOTHOUSE_REDIS_URL: {problem}")
     parts = urlsplit(target.url)
-    if parts.scheme not in SCHEMES:
-        raise ConfigError(
-            f"The Redis URL must start with redis:// or rediss:// (TLS), not `{parts.scheme}://`.",
-            hint="Example: PILOTHOUSE_REDIS_URL=redis://redis:6379/0",
-        )
     if target.ca_file is not None and not target.tls:
         raise ConfigError(
             "PILOTHOUSE_REDIS_CA_FILE is set but the Redis URL is not rediss:// (TLS).",
@@ -127,7 +113,7 @@ def _tls_options(target: RedisTarget) -> dict[str, Any]:
 
 def _sentinel_master(target: RedisTarget, parts: Any, options: dict[str, Any], tls: dict[str, Any]) -> redis.Redis[Any]:
     service = parts.hostname
-    if not service:
+    if parts.scheme == "unix" or not service:
         raise ConfigError(
             "With PILOTHOUSE_REDIS_SENTINELS, the Redis URL's host is the Sentinel service name; it has none.",
             hint="Example: PILOTHOUSE_REDIS_URL=redis://mymaster/0",

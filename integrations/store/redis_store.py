@@ -8,9 +8,8 @@ from typing import TypeVar
 import redis
 
 from commands.errors import StoreUnavailable
-from integrations.store.connection import RedisTarget, connect, redacted
-
-__all__ = ["RedisStore", "redacted"]
+from integrations.redact import redact_text
+from integrations.store.connection import RedisTarget, connect
 
 T = TypeVar("T")
 
@@ -27,7 +26,7 @@ class RedisStore:
             return operation()
         except redis.RedisError as e:
             raise StoreUnavailable(
-                f"The state store at {self._where} cannot be used: {type(e).__name__}: {e}",
+                f"The state store at {self._where} cannot be used: {type(e).__name__}: {redact_text(str(e))}",
                 hint="Check that Redis is running and PILOTHOUSE_REDIS_URL (and PILOTHOUSE_REDIS_SENTINELS) are right.",
             ) from e
 
