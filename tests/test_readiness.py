@@ -15,8 +15,8 @@ import yaml
 
 from tests.cluster.controlplane import ControlPlane, free_port
 from tests.slack import workspace
-from tests.slack.web_api import FakeSlackWebAPI
 from tests.slack.running import command, get, running, text_of
+from tests.slack.web_api import FakeSlackWebAPI
 
 pytest_plugins = ["tests.slack.fixtures"]
 
