@@ -93,11 +93,11 @@ class Doc:
         return CHART_SETS.get(self.name) or f"`settings.{self.value_key}`"
 
 
-def settings_docs() -> list[Doc]:
+def settings_docs(model: type[Settings] = Settings) -> list[Doc]:
     """Every setting, in group order, or Undocumented naming each one that lacks a group or text."""
-    properties = Settings.model_json_schema(by_alias=False)["properties"]
+    properties = model.model_json_schema(by_alias=False)["properties"]
     problems, docs = [], []
-    for name, field in Settings.model_fields.items():
+    for name, field in model.model_fields.items():
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         group = extra.get("group")
         env = f"PILOTHOUSE_{name.upper()}"
@@ -112,7 +112,7 @@ def settings_docs() -> list[Doc]:
         shown = str(extra.get("default_text") or _shown(field.default))
         secret = "writeOnly" in json.dumps(schema)
         docs.append(Doc(name, env, str(group), str(field.description), shown, secret, schema))
-    stale = sorted(set(CHART_SETS) - set(Settings.model_fields))
+    stale = sorted(set(CHART_SETS) - set(model.model_fields))
     problems += [f"CHART_SETS in scripts/settings_docs.py names `{name}`, which is no setting" for name in stale]
     if problems:
         hint = 'declare each with setting(default, "<group>", "<what it does>") in bot/settings.py'
@@ -174,19 +174,22 @@ def values_block(docs: list[Doc]) -> str:
 
 
 def settings_schema(docs: list[Doc]) -> dict[str, Any]:
+    """The JSON schema of the `settings:` values: each setting's own type and limits, or null."""
     properties = {}
     for d in docs:
         if d.name in CHART_SETS:
             continue
         schema = _clean(d.schema)
-        variants = schema.pop("anyOf", None) or [schema.copy()]
-        for k in list(schema):
-            if k != "description":
-                schema.pop(k)
-        variants = [v for v in variants if v.get("type") != "null"]
-        schema["anyOf"] = [*variants, {"type": "null"}]
-        schema["description"] = f"{d.env}: {d.description}"
-        properties[d.value_key] = schema
+        variants = [v for v in schema.pop("anyOf", [dict(schema)]) if v.get("type") != "null"]
+        if len(variants) == 1:  # the usual case: one type, its limits, or null (flat: clearer errors)
+            own = variants[0]
+            out = {**own, "type": [own["type"], "null"]} if "type" in own else dict(own)
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [*variants, {"type": "null"}]}
+        out["description"] = f"{d.env}: {d.description}"
+        properties[d.value_key] = out
     return {
         "type": ["object", "null"],
         "description": "Pilothouse's own settings (PILOTHOUSE_*); null: Pilothouse's default",
