@@ -221,8 +221,8 @@ class Value:
 
 
 def documented_values(text: str) -> list[Value]:
-    """Each `# -- text` comment documents the key below it, subtree included; every leaf must be
-    covered by one (Undocumented names those that are not)."""
+    """Each `# -- text` comment documents the key below it, subtree included, unless a key inside
+    has its own; every leaf must be covered by one (Undocumented names those that are not)."""
     data = yaml.safe_load(text) or {}
     described: dict[str, str] = {}
     stack: list[tuple[int, str]] = []
@@ -246,7 +246,7 @@ def documented_values(text: str) -> list[Value]:
     values: list[Value] = []
     missing: list[str] = []
     for path, _ in _leaves(data):
-        owner = next((p for p in _prefixes(path) if p in described), None)
+        owner = next((p for p in reversed(_prefixes(path)) if p in described), None)
         if owner is None:
             missing.append(path)
         elif owner not in {v.path for v in values}:
