@@ -47,7 +47,8 @@ class Metrics:
         )
         self.overruns = Counter(
             "pilothouse_request_overruns_total",
-            "Requests stopped for running past PILOTHOUSE_REQUEST_BUDGET, by where they ran",
+            "Requests stopped for running past PILOTHOUSE_REQUEST_BUDGET: abandoned (request) or their worker "
+            "process replaced (worker)",
             ["where"],
             registry=r,
         )
@@ -59,6 +60,8 @@ class Metrics:
     def command(self, command: str, outcome: str, seconds: float) -> None:
         self.commands.labels(command, outcome).inc()
         self.latency.labels(command).observe(seconds)
+        if outcome == "timeout":
+            self.overruns.labels("request").inc()
 
     def slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method, error).inc()

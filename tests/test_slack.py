@@ -17,6 +17,7 @@ import yaml
 from bot.settings import Settings
 from bot.slack.listeners import BUSY, NOT_HERE
 from bot.slack.run import SlackBot
+from integrations.cluster.model import LogText
 from integrations.cluster.simulated import SimulatedCluster
 from tests.slack import signing, workspace
 from tests.slack.running import BOT_TOKEN, SECRET, command, events_url, get, running, text_of
@@ -154,8 +155,8 @@ def test_reactions_are_routed_without_skin_tone(bot: SlackBot, fake: FakeSlackWe
 def test_oversized_output_arrives_as_a_file(fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     def chatty(
         self: SimulatedCluster, namespace: str, pod: str, container: str, tail: int, previous: bool = False
-    ) -> list[str]:
-        return [f"2026-11-27T09:00:00Z INFO request {i} " + "x" * 100 for i in range(tail)]
+    ) -> LogText:
+        return LogText(tuple(f"2026-11-27T09:00:00Z INFO request {i} " + "x" * 100 for i in range(tail)))
 
     monkeypatch.setattr(SimulatedCluster, "pod_logs", chatty)
     with running(fake) as b:

@@ -17,6 +17,7 @@ from integrations.cluster.model import (
     ClusterInfo,
     DeploymentInfo,
     EventInfo,
+    LogText,
     NamespaceInfo,
     NodeInfo,
     PodChange,
@@ -77,7 +78,9 @@ class Cluster(Protocol):
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo: ...
 
-    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]: ...
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
+        """The last `tail` lines, bounded (LogText says what was cut)."""
+        ...
 
     # --- watches: the state now (when `since` is empty), then each change, for up to `timeout` s ---
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from commands.errors import Invalid, NotFound
 from commands.values import matches
+from integrations import deadline
 from integrations.cluster import demo, rollout
 from integrations.cluster.model import (
     CHANGE_CAUSE,
@@ -28,6 +29,7 @@ from integrations.cluster.model import (
     DeploymentInfo,
     EventInfo,
     Json,
+    LogText,
     NamespaceInfo,
     NodeInfo,
     PodChange,
@@ -35,6 +37,7 @@ from integrations.cluster.model import (
     ReplicaSetInfo,
     deployment_from,
     event_from,
+    log_text,
     namespace_from,
     node_from,
     pod_from,
@@ -475,6 +478,7 @@ class SimulatedCluster:
         return self._change(namespace, name, pause, cause=cause, dry_run=dry_run)
 
     def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
+        deadline.check()  # as the real client does before each request
         changed = copy.deepcopy(self._get("nodes", "node", "", node))
         changed.setdefault("spec", {})["unschedulable"] = unschedulable
         if not dry_run:
@@ -482,6 +486,7 @@ class SimulatedCluster:
         return node_from(changed)
 
     def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
+        deadline.check()
         pod = self._get("pods", "pod", namespace, name)
         if dry_run:
             return
@@ -512,6 +517,7 @@ class SimulatedCluster:
         self, namespace: str, name: str, change: Callable[[Json], None], *, cause: str, dry_run: bool
     ) -> DeploymentInfo:
         """Like the API server: a dry run answers with the changed object and stores nothing."""
+        deadline.check()
         changed = copy.deepcopy(self._get("deployments", "deployment", namespace, name))
         change(changed)
         changed["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
@@ -580,7 +586,7 @@ class SimulatedCluster:
                 return
             version = changed
 
-    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         obj = self._get("pods", "pod", namespace, pod)
         names = [c["name"] for c in obj["spec"]["containers"]]
         if container not in names:
@@ -592,7 +598,8 @@ class SimulatedCluster:
             )
         if not obj["spec"].get("nodeName"):
             raise Invalid(f"Pod `{pod}` has no logs yet: it is not scheduled to a node.", cluster=self.name)
-        return demo.log_lines(namespace, pod, container)[-tail:]
+        written = demo.log_lines(namespace, pod, container)[-tail:]
+        return log_text("".join(f"{line}\n" for line in written).encode())  # as the API server would answer
 
 
 def _deleted_pod(namespace: str, name: str) -> PodInfo:
