@@ -186,7 +186,7 @@ class Settings(BaseSettings):
 
     # --- Policy ---
     policy_file: Path | None = setting(
-        None, "policy", "YAML policy rules (README, “Policy”)", default_text="built-in rules: reads for everyone"
+        None, "policy", "YAML policy rules (README, “Policy rules”)", default_text="built-in rules: reads for everyone"
     )
 
     # --- Logging ---
