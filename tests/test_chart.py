@@ -153,6 +153,20 @@ def test_a_policy_change_rolls_the_pods_and_the_policy_is_mounted_as_a_directory
     assert env_of(docs)["PILOTHOUSE_POLICY_FILE"] == "/etc/pilothouse/policy/policy.yaml"
 
 
+def test_notes_tell_the_operator_what_to_do_next(helm: Helm) -> None:
+    defaults = helm.notes()
+    assert "kubectl -n ops create secret generic ph-pilothouse-slack" in defaults
+    assert "--from-literal=app-token=xapp-" in defaults and "rollout status deployment/ph-pilothouse" in defaults
+    assert "bundled single Redis" in defaults and "No policy is set" in defaults
+    http = helm.notes(*scenario("http"))
+    assert "create secret" not in http  # the chart made it from the values
+    assert "https://pilothouse.example.com/slack/events" in http and "Request URL" in http
+    sentinel = helm.notes(*scenario("sentinel"))
+    assert "create secret" not in sentinel and "bundled" not in sentinel
+    risky = helm.notes(*scenario("read-only"), sets=("rbac.impersonation.anyUser=true",))
+    assert "impersonate ANY user name" in risky
+
+
 # --- RBAC ------------------------------------------------------------------------------------------
 
 

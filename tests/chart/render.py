@@ -47,6 +47,15 @@ class Helm:
             args += ["--set", s]
         return [d for d in yaml.safe_load_all(self.run(*args)) if d]
 
+    def notes(self, *files: str | Path, sets: tuple[str, ...] = ()) -> str:
+        """NOTES.txt as `helm install` prints it (a client-side dry run: no cluster needed)."""
+        args = ["install", RELEASE, str(CHART), "-n", NAMESPACE, "--dry-run=client"]
+        for f in files:
+            args += ["-f", str(f)]
+        for s in sets:
+            args += ["--set", s]
+        return self.run(*args).partition("NOTES:")[2]
+
     def lint(self, *files: str | Path, kube: str = "1.29.0") -> str:
         args = ["lint", "--strict", "--kube-version", kube, str(CHART)]
         for f in files:
