@@ -227,6 +227,15 @@ class SentinelSetup:
     def sentinels(self) -> str:
         return f"127.0.0.1:{self.sentinel.port}"
 
+    def wait_for_replica(self, timeout: float = 10) -> None:
+        """Until the replica has everything the master had written by now (replication is async)."""
+        written = self.master.client().info("replication")["master_repl_offset"]
+        _wait(
+            lambda: self.replica.client().info("replication").get("slave_repl_offset", -1) >= written,
+            "the replica to catch up",
+            timeout,
+        )
+
     def master_port(self) -> int:
         _host, port = self.sentinel.client().execute_command("SENTINEL", "get-master-addr-by-name", SERVICE)
         return int(port)

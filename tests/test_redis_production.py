@@ -89,11 +89,11 @@ def sentinel() -> Iterator[SentinelSetup]:
         yield setup
 
 
-def until(condition: Callable[[], bool], timeout: float = 30) -> float:
-    """Seconds until `condition` held (it is tried every 0.2 s); fails after `timeout`."""
+def until(condition: Callable[[], bool], timeout: float = 30, what: Callable[[], object] = lambda: "") -> float:
+    """Seconds until `condition` held (it is tried every 0.2 s); fails after `timeout`, saying `what()`."""
     start = time.monotonic()
     while not condition():
-        assert time.monotonic() - start < timeout, "timed out"
+        assert time.monotonic() - start < timeout, f"timed out: {what()}"
         time.sleep(0.2)
     return time.monotonic() - start
 
@@ -116,14 +116,17 @@ def test_a_sentinel_failover_keeps_the_bot_working(sentinel: SentinelSetup, tmp_
     leading: list[str] = []
     leader.start(lambda: leading.append("on"), lambda: leading.append("off"))
     until(lambda: leader.leading)
-    sentinel.master.client().execute_command("WAIT", 1, 5000)  # what was written has reached the replica
+    sentinel.wait_for_replica()  # replication is asynchronous: what the master had not sent is lost
     old_master = sentinel.master.port
 
     sentinel.master.kill()
     # Meanwhile every message is answered: rightly, once the client finds the promoted replica
     # (commands are retried on fresh connections), or with a clear store error, never a crash.
     answers = []
-    until(lambda: answers.append(say("use")) or "Namespace: payments" in answers[-1])
+    until(
+        lambda: answers.append(say("use")) or "Namespace: payments" in answers[-1],
+        what=lambda: f"{len(answers)} answers, the last: {answers[-1]!r}; the master: {sentinel.master_port()}",
+    )
     assert all("Namespace: payments" in a or "state store" in a for a in answers), answers
     assert sentinel.master_port() == sentinel.replica.port != old_master
 
