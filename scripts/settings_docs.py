@@ -59,7 +59,7 @@ CHART_SETS: dict[str, str] = {
     "leader_election": "the chart (a Lease with `clusters.inCluster`, else Redis)",
     "leader_lease_name": "the chart (`FULLNAME-scheduler`, the name its Role grants)",
     "leader_lease_namespace": "the chart (the release namespace)",
-    "policy_file": "`policy.rules` or `policy.existingConfigMap`",
+    "policy_file": "`policy.file` or `policy.existingConfigMap`",
 }
 BEGIN_MD = "<!-- BEGIN settings: generated from bot/settings.py by scripts/settings_docs.py; edit there -->"
 END_MD = "<!-- END settings -->"

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot import wiring
+from bot.policy import Policy
 from bot.settings import Settings
 from tests.chart.helm import SHA256, VERSION, fetch
 from tests.chart.render import (
@@ -137,10 +138,12 @@ def test_a_pdb_is_made_only_when_a_pod_can_be_spared(helm: Helm) -> None:
     assert one(helm.template(kube="1.20.2"), "PodDisruptionBudget")["apiVersion"] == "policy/v1beta1"
 
 
-def test_a_policy_change_rolls_the_pods_and_the_policy_is_mounted_as_a_directory(helm: Helm) -> None:
+def test_a_policy_change_rolls_the_pods_and_the_policy_is_mounted_as_a_directory(helm: Helm, tmp_path: Path) -> None:
     docs = helm.template(*scenario("http"))
     pod = one(docs, "Deployment")["spec"]["template"]
-    changed = helm.template(*scenario("http"), sets=("policy.rules[0].name=renamed", "policy.rules[0].effect=deny"))
+    changed = helm.template(
+        *scenario("http"), sets=("policy.file.rules[0].name=renamed", "policy.file.rules[0].effect=deny")
+    )
     assert "checksum/config" in pod["metadata"]["annotations"]
     assert (
         one(changed, "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
@@ -148,8 +151,9 @@ def test_a_policy_change_rolls_the_pods_and_the_policy_is_mounted_as_a_directory
     )
     mount = next(m for m in pod["spec"]["containers"][0]["volumeMounts"] if m["name"] == "policy")
     assert "subPath" not in mount  # a subPath mount never sees ConfigMap updates
-    policy = yaml.safe_load(one(docs, "ConfigMap")["data"]["policy.yaml"])
-    assert policy["rules"][0]["name"] == "sre-may-change-prod"
+    written = tmp_path / "policy.yaml"
+    written.write_text(one(docs, "ConfigMap")["data"]["policy.yaml"])
+    assert Policy.from_file(written).rules[0].name == "sre-may-change-prod"  # read as the bot reads it
     assert env_of(docs)["PILOTHOUSE_POLICY_FILE"] == "/etc/pilothouse/policy/policy.yaml"
 
 
@@ -232,6 +236,7 @@ def test_impersonation_only_of_the_named_users_and_groups(helm: Helm) -> None:
     assert [r["resourceNames"] for r in groups] == [["pilothouse:sre", "pilothouse:oncall"]]
     assert not [r for _, r in rules(docs) if {"serviceaccounts", "uids", "userextras"} & set(r["resources"])]
     env = env_of(docs)
+    assert env["PILOTHOUSE_IMPERSONATE"] == "on" and env_of(helm.template())["PILOTHOUSE_IMPERSONATE"] == "off"
     assert env["PILOTHOUSE_IMPERSONATE_USER_PREFIX"] == "slack:"
     assert env["PILOTHOUSE_IMPERSONATE_GROUP_PREFIX"] == "pilothouse:"
     for name in SCENARIOS:

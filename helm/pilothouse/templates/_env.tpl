@@ -66,7 +66,9 @@
 {{- if include "pilothouse.hasPolicy" . }}
 - {name: PILOTHOUSE_POLICY_FILE, value: /etc/pilothouse/policy/policy.yaml}
 {{- end }}
+{{- /* impersonation as the RBAC above allows it (read by Pilothouse from [policy] on; ignored before) */}}
 {{- with .Values.rbac.impersonation }}
+- {name: PILOTHOUSE_IMPERSONATE, value: {{ ternary "on" "off" .enabled | quote }}}
 {{- if .enabled }}
 - {name: PILOTHOUSE_IMPERSONATE_USER_PREFIX, value: {{ .userPrefix | quote }}}
 - {name: PILOTHOUSE_IMPERSONATE_GROUP_PREFIX, value: {{ .groupPrefix | quote }}}

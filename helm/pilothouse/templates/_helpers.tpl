@@ -74,7 +74,7 @@ app.kubernetes.io/component: redis
 {{- end }}
 
 {{- define "pilothouse.hasPolicy" -}}
-{{- if or .Values.policy.rules .Values.policy.existingConfigMap }}true{{ end }}
+{{- if or .Values.policy.file .Values.policy.existingConfigMap }}true{{ end }}
 {{- end }}
 
 {{/* Values that fit the schema one by one but not together: one clear message each. */}}
@@ -104,8 +104,8 @@ app.kubernetes.io/component: redis
 {{- if and .Values.clusters.kubeconfigs.existingSecret (not .Values.clusters.kubeconfigs.files) }}
 {{- fail "clusters.kubeconfigs.existingSecret needs clusters.kubeconfigs.files: the keys of that Secret that are kubeconfig files." }}
 {{- end }}
-{{- if and .Values.policy.rules .Values.policy.existingConfigMap }}
-{{- fail "Give the policy once: policy.rules or policy.existingConfigMap, not both." }}
+{{- if and .Values.policy.file .Values.policy.existingConfigMap }}
+{{- fail "Give the policy once: policy.file or policy.existingConfigMap, not both." }}
 {{- end }}
 {{- if and .Values.slack.existingSecret (or .Values.slack.botToken .Values.slack.appToken .Values.slack.signingSecret) }}
 {{- fail "Give the Slack tokens once: slack.existingSecret or the tokens in the values, not both." }}
