@@ -118,8 +118,8 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = setting(
         None,
         "store",
-        "`redis://[[user]:password@]host:port/db`, or `rediss://…` for TLS: shared state and the audit trail. "
-        "With Sentinel, the host is the Sentinel service name (`redis://mymaster/0`)",
+        "`redis://[[user]:password@]host:port/db`, `rediss://…` (TLS) or `unix://…`: shared state and the audit "
+        "trail; checked at start-up. With Sentinel, the host is the Sentinel service name (`redis://mymaster/0`)",
         default_text="unset: in memory (lost on exit)",
     )
     redis_password: SecretStr | None = setting(
