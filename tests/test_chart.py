@@ -267,6 +267,19 @@ def test_leases_only_in_the_release_namespace_and_updates_only_to_its_own(helm: 
     assert env["PILOTHOUSE_LEADER_LEASE_NAMESPACE"] == NAMESPACE
 
 
+def test_clusters_come_from_a_configmap_the_chart_makes_or_yours(helm: Helm, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = helm.template(*scenario("multi-cluster"))
+    settings = settings_from(env_of(docs), monkeypatch)
+    assert settings.channel_cluster_map == {"C0PRODOPS": "prod-eu", "C0STAGING": "staging"}
+    assert settings.default_cluster == "prod-eu" and settings.in_cluster_name == "ops"
+    assert settings.kubeconfig == "/etc/pilothouse/kubeconfigs/prod-eu.yaml:/etc/pilothouse/kubeconfigs/staging.yaml"
+    assert "checksum/clusters" in one(docs, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    yours = helm.template(*scenario("existing-secret"), sets=("clusters.existingConfigMap=our-clusters",))
+    assert env_of(yours)["configMapRef:our-clusters"] == "our-clusters"
+    assert not of_kind(yours, "ConfigMap")
+    assert not of_kind(helm.template(), "ConfigMap")  # nothing to put in one
+
+
 def test_rbac_in_listed_namespaces_only(helm: Helm) -> None:
     docs = helm.template(*scenario("multi-cluster"))
     cluster_role = next(d for d in docs if d["kind"] == "ClusterRole")
@@ -320,6 +333,7 @@ def test_the_schema_rejects_bad_values(helm: Helm, sets: tuple[str, ...], messag
         (("slack.mode=http", "slack.botToken=xoxb-1"), "slack.mode http needs slack.signingSecret"),
         (("rbac.impersonation.enabled=true",), "needs rbac.impersonation.users"),
         (("ingress.enabled=true",), "ingress.enabled needs ingress.host"),
+        (("clusters.existingConfigMap=c", "clusters.default=x"), "Give the clusters once"),
     ],
 )
 def test_values_that_do_not_fit_together_are_refused_clearly(helm: Helm, sets: tuple[str, ...], message: str) -> None:

@@ -95,6 +95,14 @@ def one(docs: list[Doc], kind: str) -> Doc:
 
 
 def env_of(docs: list[Doc]) -> dict[str, Any]:
-    """The bot container's environment: name → value, or the valueFrom of a Secret reference."""
+    """The bot container's environment: name → value, or the valueFrom of a Secret reference;
+    with what `envFrom` takes from the chart's own ConfigMaps (a ConfigMap it did not make is
+    named as {"configMapRef": name})."""
     container = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    env: dict[str, Any] = {}
+    maps = {d["metadata"]["name"]: d.get("data", {}) for d in of_kind(docs, "ConfigMap")}
+    for source in container.get("envFrom", []):
+        name = source["configMapRef"]["name"]
+        env.update(maps.get(name, {f"configMapRef:{name}": name}))
+    env.update({e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]})
+    return env

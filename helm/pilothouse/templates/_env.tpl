@@ -24,14 +24,7 @@
 {{- range . }}{{ $paths = append $paths (printf "/etc/pilothouse/kubeconfigs/%s" .) }}{{ end }}
 - {name: PILOTHOUSE_KUBECONFIG, value: {{ join ":" $paths | quote }}}
 {{- end }}
-{{- with .Values.clusters.default }}
-- {name: PILOTHOUSE_DEFAULT_CLUSTER, value: {{ . | quote }}}
-{{- end }}
-{{- with .Values.clusters.channels }}
-{{- $pairs := list }}
-{{- range $channel, $cluster := . }}{{ $pairs = append $pairs (printf "%s=%s" $channel $cluster) }}{{ end }}
-- {name: PILOTHOUSE_CHANNEL_CLUSTERS, value: {{ join "," $pairs | quote }}}
-{{- end }}
+{{- /* the default and per-channel clusters come from a ConfigMap (envFrom, in the Deployment) */}}
 {{- /* the store */}}
 {{- $r := .Values.redis }}
 {{- if eq $r.mode "bundled" }}

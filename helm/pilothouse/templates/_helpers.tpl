@@ -73,6 +73,12 @@ app.kubernetes.io/component: redis
 {{- default (printf "%s-policy" (include "pilothouse.fullname" .)) .Values.policy.existingConfigMap }}
 {{- end }}
 
+{{- define "pilothouse.clustersConfigMap" -}}
+{{- if .Values.clusters.existingConfigMap }}{{ .Values.clusters.existingConfigMap }}
+{{- else if or .Values.clusters.default .Values.clusters.channels }}{{ printf "%s-clusters" (include "pilothouse.fullname" .) }}
+{{- end }}
+{{- end }}
+
 {{- define "pilothouse.hasPolicy" -}}
 {{- if or .Values.policy.file .Values.policy.existingConfigMap }}true{{ end }}
 {{- end }}
@@ -103,6 +109,9 @@ app.kubernetes.io/component: redis
 {{- end }}
 {{- if and .Values.clusters.kubeconfigs.existingSecret (not .Values.clusters.kubeconfigs.files) }}
 {{- fail "clusters.kubeconfigs.existingSecret needs clusters.kubeconfigs.files: the keys of that Secret that are kubeconfig files." }}
+{{- end }}
+{{- if and .Values.clusters.existingConfigMap (or .Values.clusters.default .Values.clusters.channels) }}
+{{- fail "Give the clusters once: clusters.existingConfigMap, or clusters.default and clusters.channels." }}
 {{- end }}
 {{- if and .Values.policy.file .Values.policy.existingConfigMap }}
 {{- fail "Give the policy once: policy.file or policy.existingConfigMap, not both." }}
