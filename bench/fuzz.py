@@ -84,8 +84,13 @@ def _timed(target: Callable[[Any], None], value: Any) -> float:
     return time.perf_counter() - started
 
 
-def worst_growth(target: Callable[[str], None], sizes: tuple[int, int], units: int) -> tuple[float, str]:
-    worst: tuple[float, str] = (0.0, "")
+def worst_growth(target: Callable[[str], None], sizes: tuple[int, int], units: int) -> tuple[float, float, str]:
+    """(the worst growth measured once, the worst after measuring the 3 worst units again (best of
+    3), that unit): like the per-input times, one measurement can fall in a stall of the machine."""
+    measured: list[tuple[float, str]] = []
+
+    def per_char(text: str) -> float:
+        return growth(lambda n: target((text * (n // len(text) + 1))[:n]), sizes) / 4
 
     @settings(
         max_examples=units,
@@ -96,13 +101,14 @@ def worst_growth(target: Callable[[str], None], sizes: tuple[int, int], units: i
     )
     @given(fuzzing.UNIT)
     def one(unit: list[str]) -> None:
-        nonlocal worst
         text = "".join(unit)
-        ratio = growth(lambda n: target((text * (n // len(text) + 1))[:n]), sizes) / 4
-        worst = max(worst, (ratio, text))
+        measured.append((per_char(text), text))
 
     one()
-    return worst
+    measured.sort(reverse=True)
+    again = [(min(per_char(text) for _ in range(3)), text) for _, text in measured[:3]]
+    ratio, unit = max(again)
+    return measured[0][0], ratio, unit
 
 
 def main() -> int:
@@ -137,11 +143,14 @@ def main() -> int:
                 print(f"    over budget when run again ({t * 1000:.0f} ms): {value!r:.200}")
     print(f"{'all':<24} {total:>7,}   inputs over budget: {over_all}   ({time.monotonic() - started:.0f} s)")
     print()
-    print(f"growth of cost per character from n to 4n, worst of {args.units} repeated units (linear ≈ 1, bound 2)")
+    print(f"growth of cost per character from n to 4n over {args.units} repeated units (linear ≈ 1, bound 2)")
+    print(f"{'target':<24} {'worst once':>10} {'re-measured':>12}")
+    too_fast = 0
     for name, make, sizes in SCALED:
-        ratio, unit = worst_growth(make(), sizes, args.units)
-        print(f"{name:<26} {ratio:>5.2f}  (n = {sizes[0]:,} → {sizes[1]:,}; worst unit {unit[:24]!r})")
-    return 1 if over_all else 0
+        once, ratio, unit = worst_growth(make(), sizes, args.units)
+        too_fast += ratio > 2
+        print(f"{name:<24} {once:>10.2f} {ratio:>12.2f}  (n = {sizes[0]:,} → {sizes[1]:,}; unit {unit[:24]!r})")
+    return 1 if over_all or too_fast else 0
 
 
 if __name__ == "__main__":

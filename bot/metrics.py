@@ -49,6 +49,12 @@ class Metrics:
         self.decisions = Counter(
             "pilothouse_policy_decisions_total", "Messages decided by the policy, by decision", ["decision"], registry=r
         )
+        self.cluster_reachable = Gauge(
+            "pilothouse_cluster_reachable",
+            "1 if the cluster's API server answered the last probe",
+            ["cluster"],
+            registry=r,
+        )
         self.refused = Counter(
             "pilothouse_http_refused_total",
             "Requests to the Slack endpoint refused before any work: unsigned, too large or malformed",

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
 
 from bot.access import Access, Impersonation, impersonation_modes
 from bot.audit import AuditLog
@@ -22,6 +25,9 @@ from commands.registry import Registry
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.port import RESERVED_PREFIX, Cluster
 from integrations.store.port import Store
+
+if TYPE_CHECKING:
+    from integrations.store.connection import RedisTarget
 
 DEMO_CLUSTER = "demo"
 
@@ -65,14 +71,39 @@ def build_clusters(settings: Settings) -> Clusters:
     return Clusters(members, default or found[0].name)
 
 
-def build_store(settings: Settings) -> Store:
+def redis_target(settings: Settings) -> RedisTarget | None:
+    """Where Redis is (a URL, or Sentinel), or None for the embedded store."""
     if settings.redis_url is None:
+        if settings.redis_sentinels:
+            raise ConfigError(
+                "PILOTHOUSE_REDIS_SENTINELS needs PILOTHOUSE_REDIS_URL, whose host names the Sentinel service.",
+                hint="Example: PILOTHOUSE_REDIS_URL=redis://mymaster/0",
+            )
+        return None
+    from integrations.store.connection import RedisTarget, parse_sentinels
+
+    return RedisTarget(
+        url=settings.redis_url.get_secret_value(),
+        password=_secret(settings.redis_password),
+        ca_file=settings.redis_ca_file,
+        sentinels=parse_sentinels(settings.redis_sentinels),
+        sentinel_password=_secret(settings.redis_sentinel_password),
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+def build_store(settings: Settings) -> Store:
+    target = redis_target(settings)
+    if target is None:
         from integrations.store.memory import MemoryStore
 
         return MemoryStore()
     from integrations.store.redis_store import RedisStore
 
-    store = RedisStore(settings.redis_url.get_secret_value())
+    store = RedisStore(target)
     store.ping()  # fail at start-up, with a clear message, rather than on the first command
     return store
 
@@ -139,7 +170,14 @@ def channel_clusters(settings: Settings) -> dict[str, str]:
 
 def remember_secrets(settings: Settings) -> None:
     """The settings' secrets are masked by value wherever text leaves (logs included)."""
-    for value in (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret):
+    secrets = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+        settings.redis_password,
+        settings.redis_sentinel_password,
+    )
+    for value in secrets:
         if value is not None:
             remember_secret(value.get_secret_value())
     if settings.redis_url is not None:

@@ -21,6 +21,7 @@ from bot.policy.subject import Subject
 from commands.errors import PilothouseError, PolicyDenied
 from commands.replies import Reply, error_reply
 from integrations.scheduler.runner import JobSpec
+from integrations.store import claims
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class ScheduledDigests:
         if schedule is None:
             return False  # stopped meanwhile
         claim = f"digest:fired:{schedule_id}:{due.astimezone(UTC).isoformat()}"
-        if not self._store.set_if_absent(claim, self._identity, ttl=FIRED_TTL):
+        if not claims.claim(self._store, claim, self._identity, ttl=FIRED_TTL):
             log.info("digest %s for %s was claimed by another replica", schedule_id, due.isoformat())
             return False
         zone = ZoneInfo(schedule.tz)

@@ -8,22 +8,20 @@ from typing import TypeVar
 import redis
 
 from commands.errors import StoreUnavailable
-from integrations.redact import redact_text, redact_url
+from integrations.redact import redact_text
+from integrations.store.connection import RedisTarget, connect
+from integrations.store.port import Change
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class RedisStore:
-    def __init__(self, url: str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
-        self._where = redact_url(url)
+    def __init__(self, target: RedisTarget | str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
+        target = RedisTarget.of(target)
+        self._where = target.where
         self._prefix = prefix
-        self._redis = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-        )
+        self._redis = connect(target, timeout=timeout, decode_responses=True)
 
     def _call(self, operation: Callable[[], T]) -> T:
         try:
@@ -31,7 +29,7 @@ class RedisStore:
         except redis.RedisError as e:
             raise StoreUnavailable(
                 f"The state store at {self._where} cannot be used: {type(e).__name__}: {redact_text(str(e))}",
-                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL is right.",
+                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL (and PILOTHOUSE_REDIS_SENTINELS) are right.",
             ) from e
 
     def _key(self, key: str) -> str:
@@ -46,8 +44,31 @@ class RedisStore:
     def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         self._call(lambda: self._redis.set(self._key(key), value, px=_millis(ttl)))
 
-    def set_if_absent(self, key: str, value: str, *, ttl: float) -> bool:
-        return bool(self._call(lambda: self._redis.set(self._key(key), value, nx=True, px=_millis(ttl))))
+    def update(self, key: str, change: Callable[[str | None], Change[U]]) -> U:
+        """Optimistic: WATCH the key, read it, decide, and write in MULTI/EXEC, which Redis refuses
+        if the key was written meanwhile; then read and decide again."""
+        name = self._key(key)
+
+        def attempt() -> U:
+            with self._redis.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(name)
+                        decided = change(pipe.get(name))  # type: ignore[arg-type]
+                        if decided.keep:
+                            pipe.unwatch()
+                            return decided.result
+                        pipe.multi()
+                        if decided.value is None:
+                            pipe.delete(name)
+                        else:
+                            pipe.set(name, decided.value, px=_millis(decided.ttl))
+                        pipe.execute()
+                        return decided.result
+                    except redis.WatchError:
+                        continue  # written meanwhile: decide again on the newer value
+
+        return self._call(attempt)
 
     def delete(self, key: str) -> bool:
         return bool(self._call(lambda: self._redis.delete(self._key(key))))
