@@ -214,9 +214,7 @@ class Settings(BaseSettings):
     policy_reload: float = setting(
         2.0, "policy", "seconds between checks of the policy file for changes (also reloaded on SIGHUP)", ge=0.2, le=300
     )
-    group_ttl: float = setting(
-        300.0, "policy", "seconds the members of a Slack user group are cached", ge=1, le=86400
-    )
+    group_ttl: float = setting(300.0, "policy", "seconds the members of a Slack user group are cached", ge=1, le=86400)
     impersonate: str = setting(
         "auto",
         "policy",
