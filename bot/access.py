@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot.message import Message
@@ -86,16 +86,7 @@ class Gate:
         with self._lock:
             found = self._decided.get(key)
         if found is None:
-            request = Request(
-                self._request.command,
-                self._request.access,
-                self._request.channel,
-                cluster,
-                namespace,
-                self._request.replicas,
-                self._request.image,
-            )
-            found = self._access.authorise(self._subject, request)
+            found = self._access.authorise(self._subject, self.request(cluster, namespace))
             with self._lock:
                 self._decided[key] = found
         return found
@@ -105,7 +96,8 @@ class Gate:
         return self._access.policy.current
 
     def request(self, cluster: str, namespace: str) -> Request:
-        return Request(self._request.command, self._request.access, self._request.channel, cluster, namespace)
+        """The request, for one namespace of one cluster it reaches."""
+        return replace(self._request, cluster=cluster, namespace=namespace, whole_cluster=None, anywhere=False)
 
 
 @dataclass(frozen=True, slots=True)

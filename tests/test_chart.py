@@ -387,6 +387,14 @@ def test_every_setting_reaches_the_bot_as_its_own_variable(
         "digestMisfireGrace": 7200,
         "digestLateAfter": 0,
         "logLevel": "INFO",
+        "slackTeamIds": "T0AAA0001,T0BBB0002",
+        "slackEnterpriseIds": "E0AAA0001",
+        "demoClusters": "staging-eu,prod-eu",
+        "policyReload": 5,
+        "groupTtl": 60,
+        "accessReview": True,
+        "auditMaxEntries": 5000,
+        "auditRetentionDays": 30,
     }
     assert set(given) == set(values), "a new setting in the chart: give it a value here"
     (tmp_path / "v.yaml").write_text(yaml.safe_dump({"settings": given}))

@@ -4,7 +4,7 @@
     resolve   conversation, defaults and topic → parse                       resolve.py
     authorise the command as a policy Request → the one decision            authorise.py
     dispatch  the intent audited, the handler run with views of the person  dispatch.py
-    audit     one record per message                                        trace.py, bot/audit.py
+    audit     one record per message                                        bot/trace.py, bot/audit.py
 
 Adapters (shell, Slack) call `Pipeline.handle` and render the reply, then `Pipeline.follow`
 for a rollout it started; nothing here knows which chat a message came from.
