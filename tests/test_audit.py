@@ -171,3 +171,29 @@ def test_export_writes_json_lines_for_a_time_range(redis_url: str) -> None:
         [PILOTHOUSE, "audit", "export", "--since", "last tuesday"], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 2 and "is not a time" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_digest_print_is_decided_for_the_local_operator_and_audited(redis_url: str, tmp_path: Path) -> None:
+    operator = f"U0OPS{uuid.uuid4().hex[:6].upper()}"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"roles: {{digest: {{commands: ['digest now'], cluster_wide: true}}}}\n"
+        f"bindings: [{{name: operators, subjects: [{operator}], roles: [digest]}}]\n"
+        "defaults: {reads_for_everyone: false}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_")}
+    env.update(PILOTHOUSE_REDIS_URL=redis_url, PILOTHOUSE_POLICY_FILE=str(policy))
+
+    def digest(user: str) -> subprocess.CompletedProcess[str]:
+        argv = [PILOTHOUSE, "digest", "--print", "-n", "shop", "--user", user]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+
+    allowed, refused = digest(operator), digest("U0SOMEONE")
+    assert allowed.returncode == 0 and "namespace `shop` on `demo`" in allowed.stdout, allowed.stderr
+    assert refused.returncode == 2 and "You may not run `digest now` in namespace `shop`" in refused.stderr
+    records = [r for r in AuditLog(RedisStore(redis_url)).recent(50) if r.user in (operator, "U0SOMEONE")]
+    assert [(r.user, r.command, r.outcome, r.rule) for r in records] == [
+        ("U0SOMEONE", "digest now", "denied", "default-deny"),
+        (operator, "digest now", "ok", "operators"),
+    ]
+    assert records[1].channel == "cli" and records[1].k8s_identity == "demo-admin (simulated)"
