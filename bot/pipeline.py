@@ -63,7 +63,7 @@ class _Trace:
 def _about(parsed: Parsed) -> str | None:
     """The Deployment a command names, where a conversation's topic could have named it."""
     param = parsed.spec.topic
-    value = getattr(parsed.action, param.name, None) if param is not None else None
+    value = getattr(parsed.action, param.name, None) if param is not None else parsed.action.about()
     return value if isinstance(value, str) else None
 
 
@@ -151,7 +151,7 @@ class Pipeline:
         if reply.follow is None:
             return None
         target = reply.follow
-        tracker = RolloutTracker(self.clusters.get(target.cluster), target.namespace, target.name)
+        tracker = RolloutTracker(self.clusters.get(target.cluster), target.namespace, target.name, target.resource)
 
         def report(state: RolloutState) -> None:
             if not state.done:
@@ -269,7 +269,7 @@ class Pipeline:
         return Reply((Heading("Your defaults"), Fields((("Cluster", cluster), ("Namespace", namespace)))))
 
     def _dispatch(self, message: Message, parsed: Parsed, trace: _Trace) -> Reply:
-        trace.command = parsed.spec.name
+        trace.command = parsed.action.command_name(parsed.spec.name)
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
         if isinstance(parsed.action, OnCluster):
             self._authorise(message, parsed, trace)
@@ -306,15 +306,14 @@ class Pipeline:
         cluster = self.clusters.get(action.cluster)
         trace.cluster = cluster.name
         trace.namespace = action.scope(cluster.default_namespace)
-        request = Request(
-            message.user, message.channel, cluster.name, trace.namespace, parsed.spec.name, parsed.spec.access
-        )
+        command = action.command_name(parsed.spec.name)
+        request = Request(message.user, message.channel, cluster.name, trace.namespace, command, parsed.spec.access)
         decision = self.policy.decide(request)
         trace.rule = decision.rule
         if not decision.allowed:
             scope = f"in namespace `{trace.namespace}`" if trace.namespace else "cluster-wide"
             raise PolicyDenied(
-                f"You may not run `{parsed.spec.name}` {scope} on `{cluster.name}` from here.",
+                f"You may not run `{command}` {scope} on `{cluster.name}` from here.",
                 rule=decision.rule,
             )
 

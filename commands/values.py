@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator
 
+from commands.kinds import MAX_KIND, built_in
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # Label keys: optional DNS-subdomain prefix + "/" + name of alphanumerics, '-', '_', '.'.
@@ -159,7 +161,51 @@ def image_reference(value: str) -> str:
     return value
 
 
+MAX_OBJECT_NAME = 253
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.:_@ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def object_name(value: str) -> str:
+    """The name of any object (RBAC roles may hold `:`, events `.`): checked by length, then characters."""
+    if not value or len(value) > MAX_OBJECT_NAME or not set(value) <= _NAME_CHARACTERS or value in (".", ".."):
+        raise ValueError(
+            f"`{value[:80]}` is not an object name: at most {MAX_OBJECT_NAME} letters, digits, '-', '.', ':', '_'"
+        )
+    return value
+
+
+def workload_ref(value: str) -> str:
+    """`NAME` (a Deployment) or `KIND/NAME` with kubectl's names for the kind: `sts/db`, `ds/agent`,
+    `cronjob/report`. Returned with the kind lowercased."""
+    if len(value) > MAX_KIND + 1 + 253:
+        raise ValueError("too long for `[KIND/]NAME`")
+    kind, slash, name = value.partition("/")
+    if not slash:
+        return dns_subdomain(value)
+    found = built_in(kind)
+    if found is None or found.plural not in WORKLOAD_KINDS:
+        raise ValueError(
+            f"`{kind[:40]}/` is not a workload kind: use `deploy/NAME`, `sts/NAME`, `ds/NAME` or `cronjob/NAME`"
+        )
+    return f"{kind.lower()}/{dns_subdomain(name)}"
+
+
+WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets", "cronjobs")
+
+
+def split_workload(value: str) -> tuple[str, str]:
+    """(plural, name) of a validated workload reference; a bare name is a Deployment."""
+    kind, slash, name = value.partition("/")
+    if not slash:
+        return "deployments", value
+    found = built_in(kind)
+    assert found is not None
+    return found.plural, name
+
+
 DnsLabel = Annotated[str, AfterValidator(dns_label)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
 LabelSelector = Annotated[str, AfterValidator(label_selector)]
 ImageReference = Annotated[str, AfterValidator(image_reference)]
+ObjectName = Annotated[str, AfterValidator(object_name)]
+WorkloadRef = Annotated[str, AfterValidator(workload_ref)]

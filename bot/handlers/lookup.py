@@ -6,7 +6,8 @@ import difflib
 from collections.abc import Callable, Sequence
 
 from commands.errors import NotFound
-from integrations.cluster.model import DeploymentInfo, NodeInfo, PodInfo
+from integrations.cluster import resources
+from integrations.cluster.model import DeploymentInfo, JobInfo, NodeInfo, PodInfo, job_from
 from integrations.cluster.port import Cluster
 
 
@@ -44,3 +45,7 @@ def get_node(cluster: Cluster, name: str) -> NodeInfo:
         error = NotFound("node", name, namespace=None, cluster=cluster.name)
         raise suggest_missing(error, lambda: [n.name for n in nodes])
     return found
+
+
+def list_jobs(cluster: Cluster, namespace: str | None) -> list[JobInfo]:
+    return cluster.list_objects(resources.require(cluster, resources.JOBS), namespace, job_from)

@@ -17,7 +17,7 @@ Json = dict[str, Any]
 Failure = Literal["crash", "broken", "oom"]
 
 FAILURE_ANNOTATION = "demo.pilothouse.dev/fail"
-NAMESPACES = ("shop", "payments")
+NAMESPACES = ("shop", "payments", "data")
 DEFAULT_NAMESPACE = "shop"
 
 
@@ -147,7 +147,9 @@ def _node(name: str, *, ready: bool) -> Json:
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "pool": "general"}},
-        "spec": {},
+        # A node that is not ready carries the taint its lifecycle controller gives it, so
+        # DaemonSets leave it out, as on a real cluster.
+        "spec": {} if ready else {"taints": [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]},
         "status": {
             "conditions": [condition],
             "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
@@ -160,7 +162,7 @@ def _node(name: str, *, ready: bool) -> Json:
 
 @dataclass(frozen=True, slots=True)
 class EventSeed:
-    """A Warning event about the first pod of a Deployment (`deployment`) or about a node."""
+    """A Warning event about the first pod of a Deployment (`deployment`), a node or a Job."""
 
     namespace: str
     reason: str
@@ -168,6 +170,7 @@ class EventSeed:
     count: int
     deployment: str | None = None
     node: str | None = None
+    job: str | None = None
 
 
 def events() -> list[EventSeed]:
@@ -184,11 +187,14 @@ def events() -> list[EventSeed]:
             deployment="search",
         ),
         EventSeed("default", "NodeNotReady", "Node node-2 status is now: NodeNotReady", 1, node="node-2"),
+        EventSeed("payments", "BackoffLimitExceeded", "Job has reached the specified backoff limit", 1, job=REPORT_JOB),
     ]
 
 
 def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> Json:
     kind, name, namespace = ("Node", seed.node, "") if seed.node else ("Pod", pod, seed.namespace)
+    if seed.job:
+        kind, name, namespace = "Job", seed.job, seed.namespace
     return {
         "apiVersion": "v1",
         "kind": "Event",
@@ -200,7 +206,13 @@ def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> J
         "count": seed.count,
         "firstTimestamp": now,
         "lastTimestamp": now,
-        "source": {"component": "kubelet" if seed.deployment != "search" else "default-scheduler"},
+        "source": {
+            "component": "job-controller"
+            if seed.job
+            else "kubelet"
+            if seed.deployment != "search"
+            else "default-scheduler"
+        },
     }
 
 
@@ -227,3 +239,155 @@ def log_lines(namespace: str, pod: str, container: str) -> list[str]:
         template = templates[i % len(templates)]
         lines.append(template.format(t=f"2026-11-27T09:00:{i:02d}Z", n=i + 1, s=i, b=100 + (i * 37) % 900))
     return lines
+
+
+# --- beyond Deployments: a StatefulSet, a DaemonSet, an HPA, a CronJob whose last Job failed,
+# a Service, an Ingress and a CRD (cert-manager's Certificate, trimmed) with two objects --------
+
+CERTIFICATES = "certificates.cert-manager.io"
+REPORT_JOB = "nightly-report-29401020"  # a scheduled Job's name: the CronJob's, then the minute
+
+
+def certificate_crd() -> Json:
+    ready = '.status.conditions[?(@.type=="Ready")]'
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": CERTIFICATES},
+        "spec": {
+            "group": "cert-manager.io",
+            "scope": "Namespaced",
+            "names": {
+                "plural": "certificates",
+                "singular": "certificate",
+                "kind": "Certificate",
+                "shortNames": ["cert", "certs"],
+                "categories": ["cert-manager"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                    "additionalPrinterColumns": [
+                        {"name": "Ready", "type": "string", "jsonPath": f"{ready}.status"},
+                        {"name": "Secret", "type": "string", "jsonPath": ".spec.secretName"},
+                        {"name": "Issuer", "type": "string", "jsonPath": ".spec.issuerRef.name", "priority": 1},
+                        {"name": "Status", "type": "string", "jsonPath": f"{ready}.message", "priority": 1},
+                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def _certificate(namespace: str, name: str, host: str, ready: bool, message: str) -> Json:
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"secretName": name, "dnsNames": [host], "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}},
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": str(ready), "reason": "Ready" if ready else "DoesNotExist", "message": message}
+            ]
+        },
+    }  # fmt: skip
+
+
+def _pod_template(app: str, containers: list[Json], **spec: object) -> Json:
+    return {"metadata": {"labels": {"app": app}}, "spec": {"containers": containers, **spec}}
+
+
+def workloads() -> list[Json]:
+    """The other kinds, in the order they are applied (the CRD before its objects)."""
+    report = _container("report", "ghcr.io/acme/payments-report:3.4.1")
+    report_template = _pod_template("nightly-report", [report], restartPolicy="Never")
+    report_template["metadata"]["annotations"] = {FAILURE_ANNOTATION: "crash"}
+    return [
+        certificate_crd(),
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "data", "labels": {"app": "db"}},
+            "spec": {
+                "replicas": 2,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": _pod_template("db", [_container("postgres", "postgres:16.3", 5432)]),
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "node-agent", "namespace": "kube-system", "labels": {"app": "node-agent"}},
+            "spec": {
+                "selector": {"matchLabels": {"app": "node-agent"}},
+                "template": _pod_template("node-agent", [_container("agent", "ghcr.io/acme/node-agent:1.4.0")]),
+            },
+        },
+        {
+            "apiVersion": "autoscaling/v2beta2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "api", "namespace": "payments"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
+                "minReplicas": 2,
+                "maxReplicas": 5,
+                "metrics": [
+                    {"type": "Resource",
+                     "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+                ],
+            },
+        },
+        {
+            "apiVersion": "batch/v1beta1",
+            "kind": "CronJob",
+            "metadata": {"name": "nightly-report", "namespace": "payments"},
+            "spec": {
+                "schedule": "0 2 * * *",
+                "jobTemplate": {"spec": {"backoffLimit": 0, "template": report_template}},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+            "spec": {"selector": {"app": "web"},
+                     "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}]},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "shop", "namespace": "shop"},
+            "spec": {
+                "rules": [
+                    {
+                        "host": "shop.example.com",
+                        "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]},
+                    }
+                ]
+            },
+        },
+        _certificate("shop", "web-tls", "shop.example.com", True, "Certificate is up to date and has not expired"),
+        _certificate("payments", "api-tls", "api.example.com", False, "Issuing certificate as Secret does not exist"),
+    ]  # fmt: skip
+
+
+def report_job(cronjob: Json) -> Json:
+    """The CronJob's last scheduled Job (it fails: the demo's report crashes)."""
+    template = cronjob["spec"]["jobTemplate"]
+    meta = cronjob["metadata"]
+    owner = {"apiVersion": cronjob["apiVersion"], "kind": "CronJob", "name": meta["name"], "controller": True}
+    if meta.get("uid"):
+        owner["uid"] = meta["uid"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": REPORT_JOB, "namespace": meta["namespace"], "ownerReferences": [owner]},
+        "spec": template["spec"],
+    }

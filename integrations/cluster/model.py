@@ -33,6 +33,9 @@ class ContainerInfo:
     state: str  # "running", "waiting: CrashLoopBackOff", "terminated: Completed (exit 0)"
     last_termination: str | None  # "Error (exit 1)", "OOMKilled (exit 137)"
     waiting_message: str | None = None
+    sidecar: bool = False  # an init container with restartPolicy Always (Kubernetes 1.29+)
+    requested: str = ""  # the resources in the pod's spec, e.g. "cpu 500m, memory 256Mi"
+    running: str = ""  # what the kubelet reports it runs with (1.33+), when it differs from the spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class PodInfo:
     containers: tuple[ContainerInfo, ...]
     unschedulable: str | None  # the scheduler's message when PodScheduled=False
     conditions: tuple[tuple[str, str], ...]
+    resize: str | None = None  # an in-place resize not yet done: "pending (Deferred: …)", "in progress"
 
     @property
     def last_termination(self) -> str | None:
@@ -63,8 +67,8 @@ class PodInfo:
         """Why this pod needs attention, or None when it is fine."""
         if self.unschedulable:
             return f"Pending: {self.unschedulable}"
-        if self.phase == "Succeeded":
-            return None
+        if self.phase == "Succeeded" or (self.phase == "Failed" and (self.owner or "").startswith("Job/")):
+            return None  # a Job's failed pod: the Job's failure says it (findings.job_problems)
         if self.status not in ("Running", "Completed") or self.ready < self.total:
             last = self.last_termination
             suffix = f", last exit {last}" if last else ""
@@ -75,9 +79,14 @@ class PodInfo:
 def pod_from(obj: Json) -> PodInfo:
     meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
     statuses = {c["name"]: c for c in status.get("containerStatuses") or []}
-    containers = tuple(
-        _container(c["name"], c.get("image", ""), statuses.get(c["name"])) for c in spec.get("containers", [])
+    init_statuses = {c["name"]: c for c in status.get("initContainerStatuses") or []}
+    # Sidecars first, as kubectl 1.29+ counts them in READY and RESTARTS; plain init containers not.
+    sidecars = tuple(
+        _container(c, init_statuses.get(c["name"]), sidecar=True)
+        for c in spec.get("initContainers") or []
+        if c.get("restartPolicy") == "Always"
     )
+    containers = sidecars + tuple(_container(c, statuses.get(c["name"])) for c in spec.get("containers", []))
     conditions = {c["type"]: c for c in status.get("conditions") or []}
     scheduled = conditions.get("PodScheduled", {})
     unschedulable = None
@@ -87,7 +96,7 @@ def pod_from(obj: Json) -> PodInfo:
     return PodInfo(
         namespace=meta.get("namespace", ""),
         name=meta["name"],
-        status=_pod_status(meta, status, statuses),
+        status=_pod_status(meta, spec, status, statuses, init_statuses),
         phase=status.get("phase", "Unknown"),
         ready=sum(1 for c in containers if c.ready),
         total=len(containers),
@@ -100,22 +109,54 @@ def pod_from(obj: Json) -> PodInfo:
         containers=containers,
         unschedulable=unschedulable,
         conditions=tuple((t, c.get("status", "")) for t, c in conditions.items()),
+        resize=_resize(status, conditions),
     )
 
 
-def _container(name: str, image: str, status: Json | None) -> ContainerInfo:
+def _resize(status: Json, conditions: dict[str, Json]) -> str | None:
+    """In-place resize not yet done: the 1.33+ conditions, else the 1.27–1.32 `status.resize` field."""
+    if (pending := conditions.get("PodResizePending")) and pending.get("status") == "True":
+        why = ": ".join(p for p in (pending.get("reason"), pending.get("message")) if p)
+        return f"pending ({why})" if why else "pending"
+    if (going := conditions.get("PodResizeInProgress")) and going.get("status") == "True":
+        return "in progress" + (f" ({going['message']})" if going.get("message") else "")
+    legacy = status.get("resize")
+    return (
+        {"Proposed": "pending (Proposed)", "InProgress": "in progress"}.get(legacy, f"pending ({legacy})")
+        if legacy
+        else None
+    )
+
+
+def resources_text(resources: Json | None) -> str:
+    """`{"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}` → "cpu 500m, memory ≤1Gi"."""
+    resources = resources or {}
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    parts = [f"{k} {v}" for k, v in sorted(requests.items())]
+    parts += [f"{k} ≤{v}" for k, v in sorted(limits.items())]
+    return ", ".join(parts)
+
+
+def _container(spec: Json, status: Json | None, *, sidecar: bool = False) -> ContainerInfo:
+    name, image = spec["name"], spec.get("image", "")
+    requested = resources_text(spec.get("resources"))
     if status is None:
-        return ContainerInfo(name, image, False, 0, "waiting: ContainerCreating", None)
+        return ContainerInfo(name, image, False, 0, "waiting: ContainerCreating", None, None, sidecar, requested)
     state, waiting_message = _state(status.get("state") or {})
     last = (status.get("lastState") or {}).get("terminated")
+    running = resources_text(status.get("resources")) if status.get("resources") is not None else ""
+    ready = bool(status.get("ready")) and (not sidecar or bool(status.get("started")))
     return ContainerInfo(
         name=name,
         image=status.get("image") or image,
-        ready=bool(status.get("ready")),
+        ready=ready,
         restarts=int(status.get("restartCount", 0)),
         state=state,
         last_termination=f"{last.get('reason', 'Terminated')} (exit {last.get('exitCode')})" if last else None,
         waiting_message=waiting_message,
+        sidecar=sidecar,
+        requested=requested,
+        running=running if running != requested else "",
     )
 
 
@@ -130,11 +171,13 @@ def _state(state: Json) -> tuple[str, str | None]:
     return "waiting: ContainerCreating", None
 
 
-def _pod_status(meta: Json, status: Json, statuses: dict[str, Json]) -> str:
+def _pod_status(meta: Json, spec: Json, status: Json, statuses: dict[str, Json], init_statuses: dict[str, Json]) -> str:
     """kubectl's STATUS column: the most telling container reason, else the phase."""
     if meta.get("deletionTimestamp"):
         return "Terminating"
     reason: str = status.get("reason") or status.get("phase", "Unknown")
+    if (initializing := _init_status(spec, init_statuses)) is not None:
+        return initializing
     running = False
     for c in reversed(list(statuses.values())):
         state = c.get("state") or {}
@@ -149,6 +192,30 @@ def _pod_status(meta: Json, status: Json, statuses: dict[str, Json]) -> str:
     if reason == "Completed" and running:
         reason = "Running"
     return reason
+
+
+def _init_status(spec: Json, init_statuses: dict[str, Json]) -> str | None:
+    """`Init:1/2`, `Init:CrashLoopBackOff`… while init containers (sidecars aside) have not all finished."""
+    inits = spec.get("initContainers") or []
+    if not init_statuses:
+        return None  # as kubectl: nothing to say until the kubelet reports them
+    for i, container in enumerate(inits):
+        state = (init_statuses.get(container["name"]) or {}).get("state") or {}
+        status = init_statuses.get(container["name"]) or {}
+        if container.get("restartPolicy") == "Always":
+            if status.get("started"):
+                continue
+        elif (terminated := state.get("terminated")) and terminated.get("exitCode") == 0:
+            continue
+        if not status:
+            return f"Init:{i}/{len(inits)}"
+        if (terminated := state.get("terminated")) is not None:
+            return f"Init:{terminated.get('reason') or 'ExitCode:' + str(terminated.get('exitCode'))}"
+        waiting = state.get("waiting") or {}
+        if waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            return f"Init:{waiting['reason']}"
+        return f"Init:{i}/{len(inits)}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,16 +385,26 @@ class EventInfo:
 
 
 def event_from(obj: Json) -> EventInfo:
-    meta, involved = obj["metadata"], obj.get("involvedObject", {})
-    last = obj.get("lastTimestamp") or obj.get("eventTime") or meta.get("creationTimestamp")
+    """A core v1 Event, or an events.k8s.io/v1 one (`regarding`, `note`, `series`, `deprecated*`)."""
+    meta = obj["metadata"]
+    involved = obj.get("involvedObject") or obj.get("regarding") or {}
+    series = obj.get("series") or {}
+    last = (
+        series.get("lastObservedTime")
+        or obj.get("lastTimestamp")
+        or obj.get("deprecatedLastTimestamp")
+        or obj.get("eventTime")
+        or meta.get("creationTimestamp")
+    )
+    count = series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1
     return EventInfo(
         namespace=meta.get("namespace", ""),
         type=obj.get("type", "Normal"),
         reason=obj.get("reason", ""),
         kind=involved.get("kind", ""),
         name=involved.get("name", ""),
-        message=(obj.get("message") or "").strip(),
-        count=int(obj.get("count") or 1),
+        message=(obj.get("message") or obj.get("note") or "").strip(),
+        count=int(count),
         last_seen=timestamp(last),
     )
 
@@ -354,3 +431,260 @@ class ClusterInfo:
     default_namespace: str
     server: str
     error: str | None = None
+
+
+# --- workloads: one record for Deployments, StatefulSets and DaemonSets -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadInfo:
+    """What following a rollout needs, for any kind that rolls pods out.
+
+    Counts are the kind's own: for a DaemonSet `desired` is the nodes that should run a pod.
+    """
+
+    resource: str  # "deployments", "statefulsets", "daemonsets"
+    namespace: str
+    name: str
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    total: int  # pods of every revision
+    images: tuple[tuple[str, str], ...]
+    selector: str
+    generation: int
+    observed_generation: int
+    strategy: str  # RollingUpdate, Recreate, OnDelete
+    partition: int = 0  # StatefulSet RollingUpdate partition: ordinals below it are not updated
+    paused: bool = False
+    revision: str = ""  # Deployment: the revision number; StatefulSet: the update revision
+    current_revision: str = ""  # StatefulSet: the revision most pods run
+    conditions: tuple[tuple[str, str, str, str], ...] = ()
+    progress_deadline: int | None = None  # Deployments only
+    resource_version: str = ""
+    created: datetime | None = None
+
+    @property
+    def kind(self) -> str:
+        return {"deployments": "Deployment", "statefulsets": "StatefulSet", "daemonsets": "DaemonSet"}[self.resource]
+
+    @property
+    def observed(self) -> bool:
+        return self.observed_generation >= self.generation and self.observed_generation > 0
+
+    def condition(self, kind: str) -> tuple[str, str, str] | None:
+        return next(((s, r, m) for t, s, r, m in self.conditions if t == kind), None)
+
+    @property
+    def problem(self) -> str | None:
+        if self.available < self.desired:
+            noun = "scheduled pods available" if self.resource == "daemonsets" else "available"
+            return f"{self.available}/{self.desired} {noun}"
+        return None
+
+
+def workload_from(resource: str, obj: Json) -> WorkloadInfo:
+    meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
+    template = spec.get("template", {}).get("spec", {})
+    common = {
+        "resource": resource,
+        "namespace": meta.get("namespace", ""),
+        "name": meta["name"],
+        "images": tuple((c["name"], c.get("image", "")) for c in template.get("containers", [])),
+        "selector": selector_string((spec.get("selector") or {}).get("matchLabels") or {}),
+        "generation": int(meta.get("generation", 0)),
+        "observed_generation": int(status.get("observedGeneration", 0)),
+        "conditions": tuple(
+            (c["type"], c.get("status", ""), c.get("reason", ""), c.get("message", ""))
+            for c in status.get("conditions") or []
+        ),
+        "resource_version": str(meta.get("resourceVersion", "")),
+        "created": timestamp(meta.get("creationTimestamp")),
+    }
+    if resource == "daemonsets":
+        return WorkloadInfo(
+            desired=int(status.get("desiredNumberScheduled", 0)),
+            ready=int(status.get("numberReady", 0)),
+            updated=int(status.get("updatedNumberScheduled", 0)),
+            available=int(status.get("numberAvailable", 0)),
+            total=int(status.get("currentNumberScheduled", 0)),
+            strategy=(spec.get("updateStrategy") or {}).get("type", "RollingUpdate"),
+            **common,
+        )
+    if resource == "statefulsets":
+        strategy = spec.get("updateStrategy") or {}
+        ready = int(status.get("readyReplicas", 0))
+        return WorkloadInfo(
+            desired=int(spec.get("replicas", 1)),
+            ready=ready,
+            updated=int(status.get("updatedReplicas", 0)),
+            available=int(status.get("availableReplicas", ready)),  # 1.22+; before, ready is what counts
+            total=int(status.get("replicas", 0)),
+            strategy=strategy.get("type", "RollingUpdate"),
+            partition=int((strategy.get("rollingUpdate") or {}).get("partition", 0)),
+            revision=str(status.get("updateRevision", "")),
+            current_revision=str(status.get("currentRevision", "")),
+            **common,
+        )
+    deployment = deployment_from(obj)
+    return WorkloadInfo(
+        desired=deployment.desired,
+        ready=deployment.ready,
+        updated=deployment.updated,
+        available=deployment.available,
+        total=deployment.total,
+        strategy=deployment.strategy,
+        paused=deployment.paused,
+        revision=str(deployment.revision or ""),
+        progress_deadline=deployment.progress_deadline,
+        **common,
+    )
+
+
+# --- Jobs, CronJobs, HorizontalPodAutoscalers ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    namespace: str
+    name: str
+    owner: str | None  # the CronJob it was made from
+    completions: int
+    succeeded: int
+    failed: int
+    active: int
+    started: datetime | None
+    finished: datetime | None
+    complete: bool
+    failure: str | None  # "BackoffLimitExceeded: Job has reached the specified backoff limit"
+    selector: str
+    created: datetime | None
+    images: tuple[tuple[str, str], ...] = ()
+    resource_version: str = ""
+    deadline: int | None = None  # spec.activeDeadlineSeconds
+
+    @property
+    def problem(self) -> str | None:
+        return f"Failed: {self.failure}" if self.failure else None
+
+
+def job_from(obj: Json) -> JobInfo:
+    meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
+    conditions = {c["type"]: c for c in status.get("conditions") or [] if c.get("status") == "True"}
+    failed = conditions.get("Failed")
+    owners = [o["name"] for o in meta.get("ownerReferences") or [] if o.get("kind") == "CronJob"]
+    template = spec.get("template", {}).get("spec", {})
+    return JobInfo(
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        owner=owners[0] if owners else None,
+        completions=int(spec.get("completions") or 1),
+        succeeded=int(status.get("succeeded", 0)),
+        failed=int(status.get("failed", 0)),
+        active=int(status.get("active", 0)),
+        started=timestamp(status.get("startTime")),
+        finished=timestamp(status.get("completionTime") or (failed or {}).get("lastTransitionTime")),
+        complete="Complete" in conditions,
+        failure=": ".join(p for p in (failed.get("reason"), failed.get("message")) if p) or "Failed"
+        if failed
+        else None,
+        selector=selector_string((spec.get("selector") or {}).get("matchLabels") or {}),
+        created=timestamp(meta.get("creationTimestamp")),
+        images=tuple((c["name"], c.get("image", "")) for c in template.get("containers", [])),
+        resource_version=str(meta.get("resourceVersion", "")),
+        deadline=spec.get("activeDeadlineSeconds"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CronJobInfo:
+    namespace: str
+    name: str
+    schedule: str
+    suspended: bool
+    active: int
+    last_schedule: datetime | None
+    created: datetime | None
+    images: tuple[tuple[str, str], ...]
+    resource_version: str
+
+
+def cronjob_from(obj: Json) -> CronJobInfo:
+    meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
+    template = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
+    return CronJobInfo(
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        schedule=str(spec.get("schedule", "")),
+        suspended=bool(spec.get("suspend")),
+        active=len(status.get("active") or []),
+        last_schedule=timestamp(status.get("lastScheduleTime")),
+        created=timestamp(meta.get("creationTimestamp")),
+        images=tuple((c["name"], c.get("image", "")) for c in template.get("containers", [])),
+        resource_version=str(meta.get("resourceVersion", "")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AutoscalerInfo:
+    namespace: str
+    name: str
+    target_kind: str  # "Deployment"
+    target_name: str
+    minimum: int
+    maximum: int
+    current: int
+    desired: int
+    metrics: tuple[str, ...]  # "cpu 35%/80%", "cpu <unknown>/80%"
+    conditions: tuple[tuple[str, str, str, str], ...]
+
+    def controls(self, kind: str, name: str) -> bool:
+        return self.target_kind == kind and self.target_name == name
+
+
+def autoscaler_from(obj: Json) -> AutoscalerInfo:
+    """autoscaling/v2 (and v2beta2, the same shape), or v1's single CPU target."""
+    meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
+    target = spec.get("scaleTargetRef") or {}
+    current = {_metric_name(m): m for m in status.get("currentMetrics") or []}
+    metrics = [_metric_text(m, current.get(_metric_name(m))) for m in spec.get("metrics") or []]
+    if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
+        now = status.get("currentCPUUtilizationPercentage")
+        metrics.append(f"cpu {f'{now}%' if now is not None else '<unknown>'}/{spec['targetCPUUtilizationPercentage']}%")
+    return AutoscalerInfo(
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        target_kind=target.get("kind", ""),
+        target_name=target.get("name", ""),
+        minimum=int(spec.get("minReplicas") or 1),
+        maximum=int(spec.get("maxReplicas", 0)),
+        current=int(status.get("currentReplicas", 0)),
+        desired=int(status.get("desiredReplicas", 0)),
+        metrics=tuple(metrics),
+        conditions=tuple(
+            (c["type"], c.get("status", ""), c.get("reason", ""), c.get("message", ""))
+            for c in status.get("conditions") or []
+        ),
+    )
+
+
+def _metric_name(metric: Json) -> str:
+    kind = metric.get("type", "")
+    body = metric.get(kind[:1].lower() + kind[1:], {}) if kind else {}
+    return f"{kind}:{body.get('name') or (body.get('metric') or {}).get('name', '')}"
+
+
+def _metric_text(spec: Json, current: Json | None) -> str:
+    kind = spec.get("type", "")
+    body = spec.get(kind[:1].lower() + kind[1:], {}) if kind else {}
+    name = body.get("name") or (body.get("metric") or {}).get("name", kind)
+    target = body.get("target") or {}
+    now_body = (current or {}).get(kind[:1].lower() + kind[1:], {}) if current else {}
+    now = now_body.get("current") or {}
+    if target.get("type") == "Utilization":
+        value = now.get("averageUtilization")
+        return f"{name} {f'{value}%' if value is not None else '<unknown>'}/{target.get('averageUtilization')}%"
+    wanted = target.get("averageValue") or target.get("value")
+    value = now.get("averageValue") or now.get("value")
+    return f"{name} {value if value is not None else '<unknown>'}/{wanted}"

@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from commands.errors import Invalid, NotFound
+from commands.errors import Conflict, Invalid, NotFound
 from commands.values import matches
-from integrations.cluster import demo, rollout
+from integrations.cluster import demo, patches, printers, served_1_20
+from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
-    CHANGE_CAUSE,
     REVISION,
     ClusterInfo,
     DeploymentInfo,
@@ -40,8 +40,10 @@ from integrations.cluster.model import (
     pod_from,
     replica_set_from,
 )
-from integrations.cluster.port import RESTARTED_AT, Cancel
-from integrations.cluster.rollout import Rollback
+from integrations.cluster.patches import Patch
+from integrations.cluster.port import FIELD_MANAGER, Cancel, T
+from integrations.cluster.simulated_workloads import SimulatedWorkloads
+from integrations.cluster.tables import ServerTable
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -103,11 +105,16 @@ def pod_status(pod: Json, node: str | None, message: str, now: datetime, restart
             ],
         }
     failure = demo.failure_of(pod)
-    statuses = [_container_status(c, failure, started, restarts) for c in pod["spec"]["containers"]]
+    once = pod["spec"].get("restartPolicy", "Always") == "Never"  # a Job's pod: it ends, for good or ill
+    statuses = [_container_status(c, failure, started, restarts, once=once) for c in pod["spec"]["containers"]]
     ready = all(s["ready"] for s in statuses)
     flag = "True" if ready else "False"
+    phase = "Pending" if failure == "broken" else "Running"
+    if once and failure != "broken":
+        phase = "Failed" if failure else "Succeeded"
+        flag = "False"
     return {
-        "phase": "Pending" if failure == "broken" else "Running",
+        "phase": phase,
         "hostIP": "127.0.0.1",
         "podIP": "10.244.0." + str(int(hashlib.sha256(pod["metadata"]["name"].encode()).hexdigest(), 16) % 250 + 2),
         "startTime": started,
@@ -119,7 +126,7 @@ def pod_status(pod: Json, node: str | None, message: str, now: datetime, restart
     }
 
 
-def _container_status(container: Json, failure: str | None, started: str, restarts: int) -> Json:
+def _container_status(container: Json, failure: str | None, started: str, restarts: int, *, once: bool = False) -> Json:
     status: Json = {
         "name": container["name"],
         "image": container["image"],
@@ -137,6 +144,10 @@ def _container_status(container: Json, failure: str | None, started: str, restar
                 "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{container["image"]}"'}
             },
         )
+    elif once:
+        reason, code = {"crash": ("Error", 1), "oom": ("OOMKilled", 137)}.get(failure or "", ("Completed", 0))
+        finished = {"reason": reason, "exitCode": code, "startedAt": started, "finishedAt": started}
+        status.update(ready=False, started=False, state={"terminated": finished})
     elif failure in ("crash", "oom"):
         reason, code = ("OOMKilled", 137) if failure == "oom" else ("Error", 1)
         status.update(
@@ -152,7 +163,7 @@ def _container_status(container: Json, failure: str | None, started: str, restar
     return status
 
 
-class SimulatedCluster:
+class SimulatedCluster(SimulatedWorkloads):
     """Implements the `Cluster` port over in-memory JSON objects."""
 
     def __init__(self, name: str = "demo", *, clock: Callable[[], datetime] | None = None) -> None:
@@ -184,6 +195,10 @@ class SimulatedCluster:
             # The last rollout is today's; the others date from the cluster's first days.
             at = cluster._clock() - timedelta(hours=2) if i == len(applied) - 1 else start + timedelta(hours=i)
             cluster.apply_deployment(obj, at=at)
+        for i, obj in enumerate(demo.workloads()):
+            cluster.apply(obj, at=start + timedelta(hours=len(applied) + i))
+        cronjob = cluster._objects["cronjobs"][("payments", "nightly-report")]
+        cluster.apply(demo.report_job(cronjob), at=cluster._clock() - timedelta(hours=20))
         now = _iso(cluster._clock() - timedelta(minutes=1))
         for i, seed in enumerate(demo.events()):
             pod = cluster._first_pod(seed.namespace, seed.deployment) if seed.deployment else None
@@ -206,14 +221,16 @@ class SimulatedCluster:
         with self._changed:
             self._apply_deployment(copy.deepcopy(obj), at or self._clock())
 
-    def _apply_deployment(self, obj: Json, at: datetime) -> None:
+    def _apply_deployment(self, obj: Json, at: datetime, *, generation: int | None = None) -> None:
         meta = obj["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         if ("", namespace) not in self._objects.get("namespaces", {}):
             raise NotFound("namespace", namespace, namespace=None, cluster=self.name)
         previous = self._objects.get("deployments", {}).get((namespace, name))
         meta["creationTimestamp"] = previous["metadata"]["creationTimestamp"] if previous else _iso(at)
-        meta["generation"] = previous["metadata"]["generation"] + 1 if previous else 1
+        if generation is None:
+            generation = previous["metadata"]["generation"] + 1 if previous else 1
+        meta["generation"] = generation
         replica_set = self._roll_out(obj, at)
         meta.setdefault("annotations", {})[REVISION] = replica_set["metadata"]["annotations"][REVISION]
         obj["status"] = self._deployment_status(obj, replica_set)
@@ -443,83 +460,214 @@ class SimulatedCluster:
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         return deployment_from(self._get("deployments", "deployment", namespace, name))
 
-    def scale_deployment(
-        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        def scale(deployment: Json) -> None:
-            deployment["spec"]["replicas"] = replicas
+    # --- any kind -------------------------------------------------------------------------------
 
-        return self._change(namespace, name, scale, cause=cause, dry_run=dry_run)
+    def discover(self, *, refresh: bool = False) -> Catalog:
+        custom = [t for crd in self._all("customresourcedefinitions", "") for t in served_1_20.custom(crd)]
+        return Catalog([*served_1_20.built_in(), *custom])
 
-    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
-        def restart(deployment: Json) -> None:
-            template_meta = deployment["spec"]["template"]["metadata"]
-            template_meta.setdefault("annotations", {})[RESTARTED_AT] = at
+    def _crd(self, resource: ResourceType) -> Json | None:
+        return self._objects.get("customresourcedefinitions", {}).get(("", f"{resource.resource}.{resource.group}"))
 
-        return self._change(namespace, name, restart, cause=cause, dry_run=dry_run)
+    def _key(self, resource: ResourceType) -> str:
+        """Where objects of `resource` are kept: built-in kinds by plural (every version and group of
+        a kind shares one store, as in the API server), custom resources by plural.group."""
+        return resource.qualified if self._crd(resource) is not None else resource.resource
 
-    def set_image(
-        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        def set_image(deployment: Json) -> None:
-            for c in deployment["spec"]["template"]["spec"]["containers"]:
-                if c["name"] == container:
-                    c["image"] = image
+    def _scope(self, resource: ResourceType, namespace: str | None) -> str | None:
+        return (namespace if resource.namespaced else "") if namespace is not None or not resource.namespaced else None
 
-        return self._change(namespace, name, set_image, cause=cause, dry_run=dry_run)
+    def list_objects(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        convert: Callable[[Json], T],
+        *,
+        selector: str | None = None,
+    ) -> list[T]:
+        found = self._all(self._key(resource), self._scope(resource, namespace), selector)
+        return [convert(copy.deepcopy(o)) for o in found]
 
-    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
-        def pause(deployment: Json) -> None:
-            deployment["spec"]["paused"] = paused
+    def get_object(self, resource: ResourceType, namespace: str | None, name: str) -> Json:
+        scope = namespace if resource.namespaced else ""
+        return copy.deepcopy(self._get(self._key(resource), resource.label, scope or "", name))
 
-        return self._change(namespace, name, pause, cause=cause, dry_run=dry_run)
+    def table(
+        self, resource: ResourceType, namespace: str | None, *, name: str | None = None, selector: str | None = None
+    ) -> ServerTable:
+        if name is not None:
+            found = [self.get_object(resource, namespace, name)]
+        else:
+            found = self._all(self._key(resource), self._scope(resource, namespace), selector)
+        return printers.print_table(resource.resource, found, self._clock(), self._crd(resource))
 
-    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
-        changed = copy.deepcopy(self._get("nodes", "node", "", node))
-        changed.setdefault("spec", {})["unschedulable"] = unschedulable
-        if not dry_run:
-            self._put("nodes", changed)
-        return node_from(changed)
+    def patch_object(
+        self, resource: ResourceType, namespace: str | None, name: str, patch: Patch, *, dry_run: bool
+    ) -> Json:
+        key, scope = self._key(resource), (namespace if resource.namespaced else "") or ""
+        with self._changed:
+            current = self._get(key, resource.label, scope, name)
+            wanted = (patch.body.get("metadata") or {}).get("resourceVersion")
+            if wanted and wanted != current["metadata"]["resourceVersion"]:
+                raise Conflict(
+                    f"{resource.label} `{name}` was changed by someone else meanwhile on cluster `{self.name}`.",
+                    cluster=self.name,
+                    hint="Nothing was changed by Pilothouse; look at its state and try again.",
+                )
+            changed = patches.apply(current, patch)
+            meta = changed["metadata"]
+            if changed.get("spec") != current.get("spec"):
+                meta["generation"] = int(current["metadata"].get("generation", 1)) + 1
+            managers = [m for m in meta.get("managedFields") or [] if m.get("manager") != FIELD_MANAGER]
+            meta["managedFields"] = [
+                *managers,
+                {"manager": FIELD_MANAGER, "operation": "Update", "time": _iso(self._clock())},
+            ]
+            if dry_run:
+                return changed
+            self._store(key, changed, self._clock())
+            return copy.deepcopy(self._get(key, resource.label, scope, name))
 
-    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
-        pod = self._get("pods", "pod", namespace, name)
-        if dry_run:
+    def create_object(self, resource: ResourceType, namespace: str, obj: Json, *, dry_run: bool) -> Json:
+        key = self._key(resource)
+        obj = copy.deepcopy(obj)
+        meta = obj["metadata"]
+        meta["namespace"] = namespace if resource.namespaced else ""
+        with self._changed:
+            if (meta["namespace"], meta["name"]) in self._objects.get(key, {}):
+                raise Conflict(
+                    f"{resource.label} `{meta['name']}` already exists on cluster `{self.name}`.", cluster=self.name
+                )
+            if resource.namespaced and ("", namespace) not in self._objects.get("namespaces", {}):
+                raise NotFound("namespace", namespace, namespace=None, cluster=self.name)
+            meta.setdefault("managedFields", [{"manager": FIELD_MANAGER, "operation": "Update"}])
+            if dry_run:
+                return obj
+            self._store(key, obj, self._clock(), created=True)
+            return copy.deepcopy(self._objects[key][(meta["namespace"], meta["name"])])
+
+    def delete_object(self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool) -> None:
+        key, scope = self._key(resource), (namespace if resource.namespaced else "") or ""
+        with self._changed:
+            obj = self._get(key, resource.label, scope, name)
+            if dry_run:
+                return
+            self._remove(key, scope, name)
+            if key == "pods":
+                self._gone.add(name)
+                self._replace_pod_of(obj)
+
+    def apply(self, obj: Json, *, at: datetime | None = None) -> None:
+        """Create or replace any object by its apiVersion and kind (seeding the demo)."""
+        group, _, version = obj["apiVersion"].rpartition("/")
+        resource = next(
+            (t for t in self.discover() if t.group == group and t.version == version and t.kind == obj["kind"]), None
+        )
+        if resource is None:
+            raise Invalid(f"The simulated cluster serves no {obj['apiVersion']} {obj['kind']}.", cluster=self.name)
+        obj = copy.deepcopy(obj)
+        if resource.namespaced:
+            obj["metadata"].setdefault("namespace", "default")
+        else:
+            obj["metadata"]["namespace"] = ""
+        with self._changed:
+            key = self._key(resource)
+            exists = (obj["metadata"]["namespace"], obj["metadata"]["name"]) in self._objects.get(key, {})
+            self._store(key, obj, at or self._clock(), created=not exists)
+
+    def _store(self, key: str, obj: Json, at: datetime, *, created: bool = False) -> None:
+        """Keep `obj` and do what its controller would (under the lock)."""
+        meta = obj["metadata"]
+        previous = self._objects.get(key, {}).get((meta.get("namespace", ""), meta["name"]))
+        meta["creationTimestamp"] = (
+            previous["metadata"]["creationTimestamp"] if previous else meta.get("creationTimestamp") or _iso(at)
+        )
+        meta.setdefault(
+            "uid", hashlib.sha256(f"{key}/{meta.get('namespace')}/{meta['name']}/{_iso(at)}".encode()).hexdigest()[:32]
+        )
+        meta.setdefault("generation", 1)
+        if key == "deployments":
+            obj.pop("status", None)
+            self._apply_deployment(obj, at, generation=int(meta["generation"]))
+        elif key in ("statefulsets", "daemonsets"):
+            self._put(key, obj)
+            if key == "statefulsets":
+                self._reconcile_stateful_set(obj, at)
+            else:
+                self._reconcile_daemon_set(obj, at)
+            self._put(key, obj)
+        elif key == "jobs" and created:
+            self._run_job(obj, at)
+            self._put(key, obj)
+        elif key == "services":
+            obj["spec"].setdefault("type", "ClusterIP")
+            if "clusterIP" not in obj["spec"]:
+                obj["spec"]["clusterIP"] = f"10.0.0.{len(self._objects.get('services', {})) + 10}"
+            self._put(key, obj)
+        elif key == "customresourcedefinitions":
+            obj["status"] = {
+                "conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}]
+            }
+            self._put(key, obj)
+        else:
+            self._put(key, obj)
+        if key in ("deployments", "statefulsets", "horizontalpodautoscalers") and meta.get("namespace"):
+            for resource, target, replicas in list(self._reconcile_autoscalers(meta["namespace"])):
+                target = copy.deepcopy(target)
+                target["spec"]["replicas"] = replicas
+                self._store(resource, target, at)
+
+    def _make_pod(
+        self, owner: Json, name: str, template: Json, labels: dict[str, str], at: datetime, node: str | None = None
+    ) -> Json:
+        meta = owner["metadata"]
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": meta["namespace"],
+                "labels": labels,
+                "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
+                "creationTimestamp": _iso(at),
+                "ownerReferences": [
+                    {"kind": owner["kind"], "name": meta["name"], "apiVersion": owner.get("apiVersion", "apps/v1"),
+                     "controller": True}
+                ],
+            },
+            "spec": copy.deepcopy(template.get("spec", {})),
+        }  # fmt: skip
+        nodes = self._objects.get("nodes", {}).values()
+        if node is None:
+            node, message = schedule(pod, nodes)
+        else:
+            message = ""
+            ready = next((n for n in nodes if n["metadata"]["name"] == node), None)
+            if ready is None or not node_is_ready({**ready, "spec": {}}):
+                node, message = None, "0/1 nodes are available: 1 node(s) were not ready."
+        if node:
+            pod["spec"]["nodeName"] = node
+        pod["status"] = pod_status(pod, node, message, at)
+        self._put("pods", pod)
+        return pod
+
+    def _replace_pod_of(self, pod: Json) -> None:
+        """A deleted pod's controller starts a replacement, as it would."""
+        owner = (pod["metadata"].get("ownerReferences") or [{}])[0]
+        namespace, at = pod["metadata"]["namespace"], self._clock()
+        kinds = {"ReplicaSet": "replicasets", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
+        key = kinds.get(owner.get("kind", ""))
+        found = self._objects.get(key or "", {}).get((namespace, owner.get("name", ""))) if key else None
+        if found is None:
             return
-        self._remove("pods", namespace, name)
-        self._gone.add(name)
-        owner = pod["metadata"].get("ownerReferences") or []
-        replica_set = self._objects.get("replicasets", {}).get((namespace, owner[0]["name"])) if owner else None
-        if replica_set is not None:  # the ReplicaSet controller starts a replacement
-            self._resize(replica_set, replica_set["spec"]["replicas"], self._clock())
-
-    def rollback_deployment(
-        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
-    ) -> Rollback:
-        current = self._get("deployments", "deployment", namespace, name)
-        try:
-            result, template = rollout.plan(current, self._all("replicasets", namespace), to_revision)
-        except rollout.NoSuchRevision as e:
-            raise Invalid(f"Cannot roll back `{name}`: {e}.", cluster=self.name) from None
-        if not result.skipped:
-
-            def restore(deployment: Json) -> None:
-                deployment["spec"]["template"] = template
-
-            self._change(namespace, name, restore, cause=cause, dry_run=dry_run)
-        return result
-
-    def _change(
-        self, namespace: str, name: str, change: Callable[[Json], None], *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        """Like the API server: a dry run answers with the changed object and stores nothing."""
-        changed = copy.deepcopy(self._get("deployments", "deployment", namespace, name))
-        change(changed)
-        changed["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
-        if dry_run:
-            return deployment_from(changed)
-        changed.pop("status", None)
-        self.apply_deployment(changed)
-        return self.get_deployment(namespace, name)
+        if key == "replicasets":
+            self._resize(found, found["spec"]["replicas"], at)
+            return
+        if key == "statefulsets":
+            self._reconcile_stateful_set(found, at)
+        else:
+            self._reconcile_daemon_set(found, at)
+        self._put(str(key), found)
 
     # --- watches: woken by every change ------------------------------------------------------
 
@@ -537,19 +685,20 @@ class SimulatedCluster:
         with self._changed:
             self._changed.notify_all()
 
-    def watch_deployment(
-        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
-    ) -> Iterator[DeploymentInfo]:
+    def watch_object(
+        self, resource: ResourceType, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[Json]:
         cancel.on_cancel(self._wake)
         deadline = time.monotonic() + timeout
+        key = self._key(resource)
         last, version = since, self._version
         while True:
-            current = self._objects.get("deployments", {}).get((namespace, name))
+            current = self._objects.get(key, {}).get((namespace, name))
             if current is None:
-                raise NotFound("deployment", name, namespace=namespace, cluster=self.name)
+                raise NotFound(resource.label, name, namespace=namespace, cluster=self.name)
             if current["metadata"]["resourceVersion"] != last:
                 last = current["metadata"]["resourceVersion"]
-                yield deployment_from(current)
+                yield copy.deepcopy(current)
             if (changed := self._wait_for_change(version, deadline, cancel)) is None:
                 return
             version = changed
