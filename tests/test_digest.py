@@ -79,6 +79,8 @@ def test_summary_and_details_of_the_demo(cluster: SimulatedCluster) -> None:
     assert tables[("REASON", "KIND", "COUNT")] == (
         ("BackOff", "Pod", "41"),
         ("FailedScheduling", "Pod", "12"),
+        ("FailedGetResourceMetric", "HorizontalPodAutoscaler", "8"),
+        ("FailedComputeMetricsReplicas", "HorizontalPodAutoscaler", "8"),
         ("NodeNotReady", "Node", "1"),
         ("BackoffLimitExceeded", "Job", "1"),
     )

@@ -64,8 +64,9 @@ def autoscaler_of(cluster: Cluster, namespace: str, kind: str, name: str) -> Aut
 
 def autoscaler_fields(hpa: AutoscalerInfo) -> tuple[tuple[str, str], ...]:
     scaling = next(((s, r, m) for t, s, r, m in hpa.conditions if t == "ScalingActive"), None)
+    wants = f", wants {hpa.desired}" if hpa.desired and hpa.desired != hpa.current else ""
     fields = [
-        ("Autoscaler", f"{hpa.name}: {hpa.minimum} to {hpa.maximum} replicas (now {hpa.current}, wants {hpa.desired})"),
+        ("Autoscaler", f"{hpa.name}: {hpa.minimum} to {hpa.maximum} replicas (now {hpa.current}{wants})"),
         ("Targets", ", ".join(hpa.metrics) or "<none>"),
     ]
     if scaling is not None and scaling[0] != "True":

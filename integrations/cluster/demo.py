@@ -162,7 +162,8 @@ def _node(name: str, *, ready: bool) -> Json:
 
 @dataclass(frozen=True, slots=True)
 class EventSeed:
-    """A Warning event about the first pod of a Deployment (`deployment`), a node or a Job."""
+    """A Warning event about the first pod of a Deployment (`deployment`), a node, or another object
+    (`about`: its kind and name)."""
 
     namespace: str
     reason: str
@@ -170,7 +171,7 @@ class EventSeed:
     count: int
     deployment: str | None = None
     node: str | None = None
-    job: str | None = None
+    about: tuple[str, str] | None = None
 
 
 def events() -> list[EventSeed]:
@@ -187,14 +188,38 @@ def events() -> list[EventSeed]:
             deployment="search",
         ),
         EventSeed("default", "NodeNotReady", "Node node-2 status is now: NodeNotReady", 1, node="node-2"),
-        EventSeed("payments", "BackoffLimitExceeded", "Job has reached the specified backoff limit", 1, job=REPORT_JOB),
+        EventSeed(
+            "payments",
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit",
+            1,
+            about=("Job", REPORT_JOB),
+        ),
+        # What the HPA controller says with no metrics-server to read from (as on the test cluster).
+        EventSeed(
+            "payments",
+            "FailedGetResourceMetric",
+            "unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: "
+            "the server could not find the requested resource (get pods.metrics.k8s.io)",
+            8,
+            about=("HorizontalPodAutoscaler", "api"),
+        ),
+        EventSeed(
+            "payments",
+            "FailedComputeMetricsReplicas",
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu utilization: unable to get "
+            "metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find "
+            "the requested resource (get pods.metrics.k8s.io)",
+            8,
+            about=("HorizontalPodAutoscaler", "api"),
+        ),
     ]
 
 
 def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> Json:
     kind, name, namespace = ("Node", seed.node, "") if seed.node else ("Pod", pod, seed.namespace)
-    if seed.job:
-        kind, name, namespace = "Job", seed.job, seed.namespace
+    if seed.about:
+        (kind, name), namespace = seed.about, seed.namespace
     return {
         "apiVersion": "v1",
         "kind": "Event",
@@ -206,14 +231,14 @@ def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> J
         "count": seed.count,
         "firstTimestamp": now,
         "lastTimestamp": now,
-        "source": {
-            "component": "job-controller"
-            if seed.job
-            else "kubelet"
-            if seed.deployment != "search"
-            else "default-scheduler"
-        },
+        "source": {"component": _source(seed)},
     }
+
+
+def _source(seed: EventSeed) -> str:
+    if seed.about:
+        return {"Job": "job-controller"}.get(seed.about[0], "horizontal-pod-autoscaler")
+    return "default-scheduler" if seed.deployment == "search" else "kubelet"
 
 
 _LOGS: dict[str, list[str]] = {

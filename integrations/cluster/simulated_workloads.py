@@ -304,7 +304,8 @@ class SimulatedWorkloads:
             replicas = int(target["spec"].get("replicas", 1))
             low, high = int(hpa["spec"].get("minReplicas", 1)), int(hpa["spec"].get("maxReplicas", 1))
             wanted = min(max(replicas, low), high) if replicas else 0
-            hpa["status"] = autoscaler_status(replicas, wanted)
+            # With no metrics to read, the controller sets a desired count only when it rescales.
+            hpa["status"] = autoscaler_status(replicas, wanted if wanted != replicas else 0)
             self._put("horizontalpodautoscalers", hpa)
             if wanted != replicas:
                 yield resource or "", target, wanted
