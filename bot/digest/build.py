@@ -36,7 +36,6 @@ def collect(cluster: Cluster, namespace: str | None) -> Facts:
         return Facts(deployments.result(), pods, nodes.result(), events.result(), jobs.result())
 
 
-
 def build(
     scope: Scope,
     facts: Facts,

@@ -24,7 +24,7 @@ from urllib.parse import quote
 Json = dict[str, Any]
 
 TTL = 300.0  # seconds a catalog is kept
-MISS_REFRESH = 10.0  # a name not found refreshes the catalog, at most this often
+MISS_REFRESH = 1.0  # a name not found reads the catalog again, at most this often (typos cost little)
 
 AGGREGATED = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"

@@ -104,11 +104,10 @@ class SimulatedWorkloads:
         newest = max((int(r["revision"]) for r in revisions), default=0)
         found = next((r for r in revisions if r["metadata"]["labels"].get(HASH_LABEL) == digest), None)
         annotations = dict(owner["metadata"].get("annotations") or {})
-        if found is not None:
+        if found is not None:  # revived: renumbered, its annotations (change-cause) as they were made
             if int(found["revision"]) != newest:
                 found["revision"] = newest + 1
-            found["metadata"]["annotations"] = annotations
-            self._put("controllerrevisions", found)
+                self._put("controllerrevisions", found)
             return found
         meta = owner["metadata"]
         revision = {

@@ -114,7 +114,11 @@ class RolloutTracker:
         if self._deployment is None:
             return None
         if isinstance(self._deployment, JobInfo):
-            return assess_job(self._deployment, self._pods.values())
+            job = self._deployment
+            if (job.failure or job.complete) and not self._pods and job.selector:
+                # It ended before the pods' watch told of them: read them once, to name the failing one.
+                self._pods = {p.name: p for p in self.cluster.list_pods(self.namespace, job.selector)}
+            return assess_job(job, self._pods.values())
         return assess(self._deployment, self._new_pods())
 
     def _limit(self) -> float | None:
