@@ -163,7 +163,8 @@ def test_a_crd_is_found_after_a_miss_on_the_demo() -> None:
 
 
 def test_strategic_image_patch_keeps_the_sidecar() -> None:
-    deployment = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "a:1"}, {"name": "envoy", "image": "e:1"}]}}}}  # fmt: skip
+    containers = [{"name": "app", "image": "a:1"}, {"name": "envoy", "image": "e:1"}]
+    deployment = {"spec": {"template": {"spec": {"containers": containers}}}}
     changed = patches.apply(deployment, patches.image("deployments", "app", "a:2"))
     assert changed["spec"]["template"]["spec"]["containers"] == [
         {"name": "app", "image": "a:2"},
@@ -197,7 +198,8 @@ def test_ages_are_printed_as_the_api_server_prints_them() -> None:
 
 
 def test_crd_columns_follow_their_json_path() -> None:
-    obj = {"metadata": {"name": "c"}, "status": {"conditions": [{"type": "Issuing", "status": "False"}, {"type": "Ready", "status": "True"}]}}  # fmt: skip
+    conditions = [{"type": "Issuing", "status": "False"}, {"type": "Ready", "status": "True"}]
+    obj = {"metadata": {"name": "c"}, "status": {"conditions": conditions}}
     assert printers.jsonpath(obj, '.status.conditions[?(@.type=="Ready")].status') == ["True"]
     assert printers.jsonpath(obj, ".status.conditions[*].type") == ["Issuing", "Ready"]
     assert printers.jsonpath(obj, ".status.conditions[1].status") == ["True"]

@@ -317,7 +317,12 @@ def _certificate(namespace: str, name: str, host: str, ready: bool, message: str
         "spec": {"secretName": name, "dnsNames": [host], "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}},
         "status": {
             "conditions": [
-                {"type": "Ready", "status": str(ready), "reason": "Ready" if ready else "DoesNotExist", "message": message}
+                {
+                    "type": "Ready",
+                    "status": str(ready),
+                    "reason": "Ready" if ready else "DoesNotExist",
+                    "message": message,
+                }
             ]
         },
     }  # fmt: skip

@@ -179,9 +179,11 @@ class SimulatedCluster(SimulatedWorkloads):
         for namespace in SYSTEM_NAMESPACES:
             self.add_namespace(namespace)
         # The API server's own Service, as every cluster has it.
-        kubernetes = {"metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver"}},
-                      "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.1",
-                               "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}  # fmt: skip
+        https = {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}
+        kubernetes = {
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver"}},
+            "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.1", "ports": [https]},
+        }
         self._store("services", kubernetes, self._clock() - timedelta(days=3), created=True)
 
     # --- building the cluster -------------------------------------------------------------
