@@ -39,10 +39,13 @@ import logging, signal, sys, threading
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as quiet as pilothouse's ERROR level
 from slack_bolt import App
 from slack_sdk import WebClient
-from bot.slack.server import HttpServer, slack_http_app
+from bot.metrics import Metrics
+from bot.slack.endpoint import SlackEndpoint
+from bot.slack.server import HttpServer
 app = App(client=WebClient(token="xoxb-bench", base_url=sys.argv[2]), signing_secret=sys.argv[3])
 app.command("/pilot")(lambda ack: ack())
-server = HttpServer(slack_http_app(app), host="127.0.0.1", port=int(sys.argv[1]), threads=16).start()
+endpoint = SlackEndpoint(app, signing_secret=sys.argv[3], max_body=1 << 20, metrics=Metrics())
+server = HttpServer(endpoint, host="127.0.0.1", port=int(sys.argv[1]), threads=16, max_body=1 << 20).start()
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 stop.wait()

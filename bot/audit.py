@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 AUDIT_KEY = "audit"
 # "asked": a question went back (which container? yes or no? which image?): nothing done yet.
 # "unchanged": the command was fine but had nothing to do (already at 3 replicas).
-Outcome = Literal["ok", "asked", "unchanged", "invalid", "denied", "failed", "error"]
+# "timeout": it ran past PILOTHOUSE_REQUEST_BUDGET and was stopped.
+Outcome = Literal["ok", "asked", "unchanged", "invalid", "denied", "failed", "error", "timeout"]
 
 
 class AuditRecord(BaseModel):

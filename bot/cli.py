@@ -62,7 +62,8 @@ def load_settings(env_file: str | None, prog: str) -> Settings | None:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as e:
         problems = "; ".join(
-            f"PILOTHOUSE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+            f"PILOTHOUSE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
         )
         print(f"{prog}: invalid settings: {problems}", file=sys.stderr)
         return None

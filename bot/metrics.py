@@ -33,6 +33,19 @@ class Metrics:
             "pilothouse_slack_api_retries_total", "Slack Web API calls retried", ["reason"], registry=r
         )
         self.in_flight = Gauge("pilothouse_work_in_flight", "Work running or waiting behind acks", registry=r)
+        self.refused = Counter(
+            "pilothouse_http_refused_total",
+            "Requests to the Slack endpoint refused before any work: unsigned, too large or malformed",
+            ["reason"],
+            registry=r,
+        )
+        self.overruns = Counter(
+            "pilothouse_request_overruns_total",
+            "Requests stopped for running past PILOTHOUSE_REQUEST_BUDGET: abandoned (request) or their worker "
+            "process replaced (worker)",
+            ["where"],
+            registry=r,
+        )
 
     def observe(self, record: AuditRecord) -> None:
         """Called by the pipeline with each message's audit record."""
@@ -41,6 +54,8 @@ class Metrics:
     def command(self, command: str, outcome: str, seconds: float) -> None:
         self.commands.labels(command, outcome).inc()
         self.latency.labels(command).observe(seconds)
+        if outcome == "timeout":
+            self.overruns.labels("request").inc()
 
     def slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method, error).inc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,8 @@ from commands.errors import PilothouseError
 from integrations.cluster.clusters import Clusters
 from integrations.store.port import Store
 
+log = logging.getLogger(__name__)
+
 READY_CACHE_SECONDS = 5.0  # probes come every few seconds; clusters need not be asked each time
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -26,6 +29,7 @@ class Readiness:
         self._clusters = clusters
         self._lock = threading.Lock()
         self._cached: tuple[float, bool, dict[str, str]] | None = None
+        self._problems: dict[str, str] = {}
 
     def check(self) -> tuple[bool, dict[str, str]]:
         with self._lock:
@@ -36,16 +40,26 @@ class Readiness:
             return ready, checks
 
     def _check(self) -> tuple[bool, dict[str, str]]:
+        """The endpoint needs no authentication, so it says only which check failed; the log
+        says why (redacted), once per change of state."""
         checks: dict[str, str] = {}
+        problems: dict[str, str] = {}
         try:
             self._store.ping()
             checks["store"] = "ok"
         except PilothouseError as e:
-            checks["store"] = e.message
+            checks["store"], problems["store"] = "unavailable", e.message
         members = list(self._clusters)
         with ThreadPoolExecutor(max_workers=min(8, len(members))) as pool:
             for info in pool.map(lambda c: c.info(), members):
-                checks[f"cluster:{info.name}"] = "ok" if info.reachable else (info.error or "unreachable")
+                name = f"cluster:{info.name}"
+                checks[name] = "ok" if info.reachable else "unreachable"
+                if not info.reachable:
+                    problems[name] = info.error or "unreachable"
+        if problems != self._problems:
+            for name, why in problems.items():
+                log.warning("readiness: %s: %s", name, why)
+            self._problems = problems
         return all(v == "ok" for v in checks.values()), checks
 
 

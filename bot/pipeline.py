@@ -16,18 +16,19 @@ from datetime import UTC, datetime
 
 from bot import logs
 from bot.audit import AuditLog, AuditRecord, Outcome
+from bot.budget import Budget, Overrun
 from bot.confirmations import Confirmations
 from bot.conversation import QUESTION_SECONDS, Conversation, Conversations, Question, Topic
 from bot.defaults import Defaults, DefaultsStore
 from bot.handlers import HANDLERS, Context, rollout_view
 from bot.message import Message
 from bot.policy import Policy, Request
-from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied, UnknownCommand
+from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied, TimedOut, UnknownCommand
 from commands.meta import Answer, Use
 from commands.parser import Parsed, parse
 from commands.read import GetResources, InNamespace, OnCluster
 from commands.registry import Registry
-from commands.replies import Fields, Heading, Notice, Paragraph, Reply, error_reply
+from commands.replies import Fields, Heading, Notice, Paragraph, Reply, bounded, error_reply
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.progress import RolloutState
 from integrations.cluster.tracking import RolloutTracker
@@ -97,8 +98,11 @@ class Pipeline:
         observers: Sequence[Callable[[AuditRecord], None]] = (),
         channel_clusters: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        budget: float = 30.0,
     ) -> None:
+        """`budget`: seconds one message may take before it is stopped (PILOTHOUSE_REQUEST_BUDGET)."""
         self.registry = registry
+        self.budget = Budget(budget)
         self.policy = policy
         self.clusters = clusters
         self.store = store
@@ -116,35 +120,57 @@ class Pipeline:
         self._clock = clock
 
     def handle(self, message: Message) -> Reply:
+        """The reply to `message`, within the time budget; audited once, whatever happened."""
         trace = _Trace(uuid.uuid4().hex[:12], time.monotonic())
         token = logs.request_id.set(trace.request_id)
         try:
-            return self._handle(message, trace)
+            try:
+                reply, outcome, error = self.budget.run(lambda: self._handle(message, trace))
+            except Overrun as e:
+                trace = replace(trace)  # as it stood: the abandoned request may still change its own
+                reply, outcome, error = self._overrun(trace, e.seconds), "timeout", "TimedOut"
+            self._audit(message, trace, outcome, error)
+            # The reference helps find a failure in the logs; a typo needs none.
+            reference = trace.request_id if outcome in ("failed", "error", "timeout") else None
+            return replace(bounded(reply), request_id=reference)
         finally:
             logs.request_id.reset(token)
 
-    def _handle(self, message: Message, trace: _Trace) -> Reply:
+    def _handle(self, message: Message, trace: _Trace) -> tuple[Reply, Outcome, str | None]:
         try:
             reply = self._run(message, trace)
-            outcome: Outcome = _outcome(reply, trace)
-            error = None
+            return reply, _outcome(reply, trace), None
         except ParseError as e:
-            reply, outcome, error = error_reply(e.message, e.hint), "invalid", type(e).__name__
+            return error_reply(e.message, e.hint), "invalid", type(e).__name__
         except PolicyDenied as e:
-            reply, outcome, error = error_reply(e.message, e.hint), "denied", None
+            return error_reply(e.message, e.hint), "denied", None
         except PilothouseError as e:
-            reply, outcome, error = error_reply(e.message, e.hint), "failed", type(e).__name__
+            return error_reply(e.message, e.hint), "failed", type(e).__name__
         except Exception:
             log.exception("request %s failed", trace.request_id)
             reply = error_reply(
                 "Something went wrong inside Pilothouse; nothing was changed.",
                 f"reference: {trace.request_id}",
             )
-            outcome, error = "error", "internal"
-        self._audit(message, trace, outcome, error)
-        # The reference helps find a failure in the logs; a typo needs none.
-        reference = trace.request_id if outcome in ("failed", "error") else None
-        return replace(reply, request_id=reference)
+            return reply, "error", "internal"
+
+    def _overrun(self, trace: _Trace, seconds: float) -> Reply:
+        """The honest answer to a request stopped for taking too long: what is known of it, and,
+        for a change, that what it had already sent may still take effect."""
+        log.warning(
+            "request %s (%s) ran past its %g s budget and was stopped", trace.request_id, trace.command, seconds
+        )
+        stopped = TimedOut(seconds)
+        what = f"`{trace.command}` took" if trace.command else "This took"
+        message = stopped.message.replace("This took", what, 1)
+        spec = self.registry.find(trace.command) if trace.command else None
+        hint: str | None = stopped.hint
+        if spec is not None and spec.access == "write":
+            hint = (
+                "Nothing more is done for it, but a change it had already sent to the cluster may still take "
+                "effect: `status` or `history NAME` shows where things stand."
+            )
+        return error_reply(message, hint)
 
     def follow(self, reply: Reply, show: Callable[[Progress], None] = lambda _: None) -> Progress | None:
         """Follow the rollout a reply started (if any): `show` each state, return the last."""

@@ -6,12 +6,17 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from integrations.store.redis_url import redis_url_problem
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PILOTHOUSE_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a rejected value (a Redis URL with its password) never reaches an error's text.
+    model_config = SettingsConfigDict(
+        env_prefix="PILOTHOUSE_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     kubeconfig: str | None = Field(
         default=None,
@@ -38,6 +43,18 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=0, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256, description="threads serving HTTP (acks)")
+    http_max_body: int = Field(
+        default=1024 * 1024,
+        ge=16 * 1024,
+        le=64 * 1024 * 1024,
+        description="bytes: a larger request is refused (413) before it is read; Slack's payloads are far smaller",
+    )
+    request_budget: float = Field(
+        default=30.0,
+        ge=1,
+        le=600,
+        description="seconds one message may take: past it the request is stopped and the person told so",
+    )
     workers: int = Field(default=16, ge=1, le=256, description="threads doing the work, when not in processes")
     work_queue: int = Field(default=1000, ge=0, le=100_000, description="work waiting before users are asked to retry")
     work_processes: int | None = Field(
@@ -55,6 +72,13 @@ class Settings(BaseSettings):
     leader_lease_namespace: str | None = Field(default=None, description="default: the in-cluster namespace")
     digest_misfire_grace: float = Field(default=3600.0, ge=1, description="a digest this late is still posted")
     digest_late_after: float = Field(default=60.0, ge=0, description="a digest this late says so")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := redis_url_problem(value.get_secret_value())):
+            raise ValueError(problem)
+        return value
 
     @property
     def pipeline_processes(self) -> int:

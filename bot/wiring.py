@@ -90,5 +90,6 @@ def build(settings: Settings, *, user: str) -> App:
         store=store,
         observers=[metrics.observe],
         channel_clusters=channel_clusters(settings),
+        budget=settings.request_budget,
     )
     return App(settings, clusters, store, pipeline, metrics)

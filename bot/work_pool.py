@@ -4,20 +4,24 @@ In one Python process, threads doing cluster work (JSON, TLS, rendering, posting
 the GIL often enough to delay the threads that must ack Slack within 3 s. Jobs therefore run in
 a few worker processes at a lower CPU priority; the front process only acks and hands over.
 A job and its result (metric events) are small values that cross the boundary as pickles.
+
+A job has its time budget twice over: the pipeline abandons a request past
+PILOTHOUSE_REQUEST_BUDGET and answers it (then this process is replaced, as the abandoned
+request may still be running here), and a process that has not answered KILL_AFTER seconds
+later still (stuck in C code, say) is killed and replaced by the pool (bot/processes.py).
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from bot import processes
+from bot.processes import ProcessPool, WorkersFailed
 from bot.settings import Settings
 from bot.slack.jobs import Job, Recorder, SlackWork
 from commands.errors import ConfigError
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from bot import wiring
 
 NICENESS = 10  # below the front process: acks first, work when the CPU is free
+KILL_AFTER = 10.0  # seconds past the request budget before a silent worker process is killed
 
 _work: SlackWork | None = None
 _app: wiring.App | None = None
@@ -42,11 +47,12 @@ def _plain(settings: Settings) -> dict[str, Any]:
 
 
 def _start(values: dict[str, Any]) -> None:
-    from bot import wiring
+    from bot import logs, wiring
     from bot.slack.app import slack_work
 
     os.nice(NICENESS)
     settings = Settings(**values)
+    logs.configure(settings.log_level, json_lines=True)
     pilothouse = wiring.build(settings, user="")
     pilothouse.pipeline.observers = (_recorder.observe,)
     global _work, _app
@@ -60,6 +66,8 @@ def run_job(job: Job) -> Recorder:
     assert _work is not None, "worker process not initialised"
     _recorder.events.clear()
     _work.run(job)
+    if _work.pipeline.budget.strays():
+        processes.request_recycle()  # an abandoned request may still be running here
     return Recorder(list(_recorder.events))
 
 
@@ -74,24 +82,12 @@ def fire_digest(schedule_id: str, due: datetime, identity: str) -> bool:
     return digests.fire(schedule_id, due)
 
 
-def _ready() -> int:
-    return os.getpid()
-
-
-def process_pool(settings: Settings, processes: int) -> ProcessPoolExecutor:
+def process_pool(settings: Settings, count: int) -> ProcessPool:
     """Started before the bot takes requests: a process starts in about a second, and a
     worker that cannot start (Redis down, a broken kubeconfig) must stop the bot, not each job."""
-    # spawn, not fork: the front process runs threads (HTTP, Bolt) that fork would copy mid-flight.
-    pool = ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start,
-        initargs=(_plain(settings),),
-    )
     try:
-        for ready in [pool.submit(_ready) for _ in range(processes)]:
-            ready.result(timeout=120)
-    except (BrokenProcessPool, TimeoutError) as e:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise ConfigError(f"The worker processes could not start: {type(e).__name__}; see the log above.") from e
-    return pool
+        return ProcessPool(
+            count, initializer=_start, initargs=(_plain(settings),), timeout=settings.request_budget + KILL_AFTER
+        )
+    except WorkersFailed as e:
+        raise ConfigError(f"The worker processes could not start: {e}; see the log above.") from e

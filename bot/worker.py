@@ -18,9 +18,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Callbacks:
+    on_done: Callable[[Any], None] | None = None
+    on_error: Callable[[BaseException], None] | None = None
 
 
 class Worker:
@@ -32,7 +39,7 @@ class Worker:
         self._in_flight = 0
         self._settle = settle
         self._max_hold = max_hold
-        self._held: list[tuple[Callable[..., Any], tuple[Any, ...], Callable[[Any], None] | None]] = []
+        self._held: list[tuple[Callable[..., Any], tuple[Any, ...], _Callbacks]] = []
         self._first_held = 0.0
         self._last_held = 0.0
         self._wake = threading.Condition(self._lock)
@@ -54,11 +61,19 @@ class Worker:
     def capacity(self) -> int:
         return self._capacity
 
-    def submit(self, work: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None) -> bool:
+    def submit(
+        self,
+        work: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> bool:
         """Run `work(*args)` soon; False (and nothing queued) when the pool is saturated.
 
-        `on_done` gets the result in this process. For a process pool, `work` and `args` must pickle.
+        `on_done` gets the result in this process, `on_error` the exception if it failed (else it
+        is logged). For a process pool, `work` and `args` must pickle.
         """
+        callbacks = _Callbacks(on_done, on_error)
         if not self._slots.acquire(blocking=False):
             return False
         with self._lock:
@@ -68,18 +83,18 @@ class Worker:
                 if not self._held:
                     self._first_held = now
                 self._last_held = now
-                self._held.append((work, args, on_done))
+                self._held.append((work, args, callbacks))
                 self._wake.notify()
                 return True
-        return self._start(work, args, on_done)
+        return self._start(work, args, callbacks)
 
-    def _start(self, work: Callable[..., Any], args: tuple[Any, ...], on_done: Callable[[Any], None] | None) -> bool:
+    def _start(self, work: Callable[..., Any], args: tuple[Any, ...], callbacks: _Callbacks) -> bool:
         try:
             future = self._executor.submit(work, *args)
         except RuntimeError:  # shut down
             self._done()
             return False
-        future.add_done_callback(lambda f: self._finished(f, on_done))
+        future.add_done_callback(lambda f: self._finished(f, callbacks))
         return True
 
     def _release_held(self) -> None:
@@ -96,14 +111,20 @@ class Worker:
                     self._wake.wait(due - now)
                     continue
                 batch, self._held = self._held, []
-            for work, args, on_done in batch:
-                self._start(work, args, on_done)
+            for work, args, callbacks in batch:
+                self._start(work, args, callbacks)
 
-    def _finished(self, future: Future[Any], on_done: Callable[[Any], None] | None) -> None:
+    def _finished(self, future: Future[Any], callbacks: _Callbacks) -> None:
         try:
-            result = future.result()
-            if on_done is not None:
-                on_done(result)
+            try:
+                result = future.result()
+            except Exception as e:
+                if callbacks.on_error is None:
+                    raise
+                callbacks.on_error(e)
+            else:
+                if callbacks.on_done is not None:
+                    callbacks.on_done(result)
         except Exception:
             log.exception("work behind an ack failed")
         finally:
@@ -119,6 +140,6 @@ class Worker:
             self._closed = True  # held work is started, not dropped
             self._wake.notify()
             held, self._held = self._held, []
-        for work, args, on_done in held:
-            self._start(work, args, on_done)
+        for work, args, callbacks in held:
+            self._start(work, args, callbacks)
         self._executor.shutdown(wait=wait, cancel_futures=not wait)

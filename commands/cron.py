@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commands.limits import CRON_CHARS, shown, too_long
+
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MACROS = {
@@ -73,12 +75,14 @@ class Cron:
 
 
 def parse_cron(text: str) -> Cron:
+    if len(text) > CRON_CHARS:
+        raise CronError(f"the cron expression is too long: {too_long('it', len(text), CRON_CHARS)}")
     expression = " ".join(text.split())
     expanded = MACROS.get(expression.lower(), expression)
     parts = expanded.split()
     if len(parts) != 5:
         raise CronError(
-            f"`{text}` has {len(parts)} field{'s' if len(parts) != 1 else ''}; a cron expression has 5: "
+            f"`{shown(text)}` has {len(parts)} field{'s' if len(parts) != 1 else ''}; a cron expression has 5: "
             "minute hour day-of-month month day-of-week, e.g. `0 9 * * 1-5` (09:00 Monday to Friday)"
         )
     values = [_parse_field(part, spec) for part, spec in zip(parts, _FIELDS, strict=True)]

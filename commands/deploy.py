@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
+from commands.limits import REASON_CHARS
 from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
 from commands.registry import Action, CommandSpec, Param
 from commands.values import DnsLabel, DnsSubdomain, ImageReference, WorkloadRef, split_workload
@@ -33,7 +34,7 @@ class Recorded(Action):
     """What every change carries: why (for the change-cause and the audit trail), and whether the
     person confirmed it. `confirmed` is never typed: it is set when the person says yes."""
 
-    reason: str | None = Field(default=None, min_length=1, max_length=200)
+    reason: str | None = Field(default=None, min_length=1, max_length=REASON_CHARS)
     confirmed: bool = False
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from commands.cron import parse_cron
+from commands.limits import TIME_ZONE_CHARS, shown
 from commands.read import CLUSTER, InNamespace
 from commands.registry import Action, CommandSpec, Param
 
@@ -25,7 +26,7 @@ def cron_expression(value: str) -> str:
 
 def schedule_id(value: str) -> str:
     if not SCHEDULE_ID.match(value):
-        raise ValueError(f"`{value}` is not a digest schedule ID: they look like `d-3f9a2c` (see `digest list`)")
+        raise ValueError(f"`{shown(value)}` is not a digest schedule ID: they look like `d-3f9a2c` (see `digest list`)")
     return value
 
 
@@ -46,7 +47,7 @@ class DigestNow(DigestScope):
 
 class DigestSchedule(DigestScope):
     cron: CronExpression
-    tz: str = Field(default="UTC", min_length=1, max_length=64)
+    tz: str = Field(default="UTC", min_length=1, max_length=TIME_ZONE_CHARS)
 
 
 class DigestList(Action):

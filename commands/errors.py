@@ -11,6 +11,7 @@ nothing in the core knows a client library's exception types.
     ├── PolicyDenied             the policy refused the action
     ├── ConfigError              settings or policy file are wrong
     ├── StoreUnavailable         the state store (Redis) cannot be used
+    ├── TimedOut                 the request ran past its time budget (PILOTHOUSE_REQUEST_BUDGET)
     └── ClusterError             Kubernetes said no, or could not be reached
         ├── UnknownCluster       no cluster by that name is configured
         ├── UnknownKind          the cluster serves no resource by that name (discovery)
@@ -181,3 +182,15 @@ class Unreachable(ClusterError):
 
 class StoreUnavailable(PilothouseError):
     """The state store (Redis) could not be reached or answered with an error."""
+
+
+class TimedOut(PilothouseError):
+    """The request ran past its time budget; what it had not done yet is not done."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"This took longer than {seconds:g} s, so Pilothouse stopped it.",
+            hint="Try a narrower request (`-n NAMESPACE`, `-l SELECTOR`, `--tail N`), or ask an admin to raise "
+            "PILOTHOUSE_REQUEST_BUDGET.",
+        )

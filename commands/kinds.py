@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commands.limits import shown
+
 MAX_KIND = 253 + 1 + 63  # resource.version.group at most: a DNS subdomain plus a version label
 _KIND_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 
@@ -66,9 +68,9 @@ def kind_word(value: str) -> str:
     if not value or len(value) > MAX_KIND:
         raise ValueError(f"a kind is 1 to {MAX_KIND} characters, e.g. `pods`, `sts` or `certificates.cert-manager.io`")
     word = value.lower()
-    if not set(word) <= _KIND_CHARACTERS or word.startswith(".") or word.endswith(".") or ".." in word:
+    if not all(c in _KIND_CHARACTERS for c in word) or word.startswith(".") or word.endswith(".") or ".." in word:
         raise ValueError(
-            f"`{value}` is not a kind: use a resource name as kubectl does, e.g. `pods`, `sts`, "
+            f"`{shown(value)}` is not a kind: use a resource name as kubectl does, e.g. `pods`, `sts`, "
             "`deployment` or `certificates.cert-manager.io`"
         )
     return word

@@ -6,12 +6,13 @@ from types import MappingProxyType
 
 from pydantic import Field
 
+from commands.limits import NAME_CHARS
 from commands.registry import Action, CommandSpec, Param
 from commands.values import DnsLabel
 
 
 class Help(Action):
-    topic: str | None = Field(default=None, min_length=1)
+    topic: str | None = Field(default=None, min_length=1, max_length=NAME_CHARS)
 
 
 class WhoAmI(Action):
@@ -25,7 +26,7 @@ class ListClusters(Action):
 class Use(Action):
     """Show or set your defaults: the cluster and namespace used when a command names none."""
 
-    cluster: str | None = Field(default=None, min_length=1)
+    cluster: str | None = Field(default=None, min_length=1, max_length=NAME_CHARS)
     namespace: DnsLabel | None = None
     clear: bool = False
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import shlex
+import shlex  # only to quote words back (shlex.quote)
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from commands.errors import MissingArguments, ParseError, UnknownCommand, UsageError
+from commands.limits import MESSAGE_CHARS, shown, too_long
 from commands.registry import Action, CommandSpec, Param, Registry
 from commands.values import is_dns_subdomain
 
@@ -39,6 +40,7 @@ _SMART_CHARACTERS = str.maketrans(
 )
 
 
+_SPACES = frozenset(" \t\r\n")  # what shlex splits on
 _NUMBER = re.compile(r"^-\d+$")  # `scale web -1` is a (bad) number, not an option
 
 
@@ -52,36 +54,75 @@ def normalise(text: str) -> str:
     return text.translate(_SMART_CHARACTERS).strip()
 
 
+def check_length(text: str) -> None:
+    """Before anything else looks at a message: nothing longer than Slack's limit is a command."""
+    if len(text) > MESSAGE_CHARS:
+        raise ParseError(
+            f"The message is too long: {too_long('it', len(text), MESSAGE_CHARS)} (Slack's own limit).",
+            hint="A command is a line or two: `help` lists them.",
+        )
+
+
 def split(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError as e:
-        quote = _unclosed_quote(text)
+    """Words as a POSIX shell splits them (what `shlex.split` does), in one pass: quotes group,
+    a backslash escapes, and a quote left open is an error that names it. shlex itself builds each
+    word a character at a time, which costs time quadratic in a long word."""
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False
+    quote: str | None = None
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if quote == "'":
+            if char == "'":
+                quote = None
+            else:
+                word.append(char)
+        elif quote == '"':
+            if char == '"':
+                quote = None
+            elif char == "\\" and i + 1 < n and text[i + 1] in '"\\':
+                i += 1
+                word.append(text[i])
+            else:
+                word.append(char)
+        elif char in "'\"":
+            quote, in_word = char, True
+        elif char == "\\":
+            if i + 1 == n:
+                raise ParseError("A `\\` at the end escapes nothing.", hint="Remove it, or escape something after it.")
+            i += 1
+            word.append(text[i])
+            in_word = True
+        elif char in _SPACES:
+            if in_word:
+                words.append("".join(word))
+                word, in_word = [], False
+        else:
+            word.append(char)
+            in_word = True
+        i += 1
+    if quote is not None:
         raise ParseError(
             f"Unbalanced quotes: a `{quote}` is opened but never closed.",
-            hint=f"Close the quote, or remove it: {text!r}.",
-        ) from e
-
-
-def _unclosed_quote(text: str) -> str:
-    open_quote = None
-    for char in text:
-        if open_quote is None and char in "\"'":
-            open_quote = char
-        elif char == open_quote:
-            open_quote = None
-    return open_quote or '"'
+            hint=f"Close the quote, or remove it: {shown(text)!r}.",
+        )
+    if in_word:
+        words.append("".join(word))
+    return words
 
 
 def parse(text: str, registry: Registry, *, topic: str | None = None) -> Parsed:
     """`topic`: the Deployment the conversation is about, used where the command needs one
     and was given one argument too few (`scale 5` → `scale web 5`)."""
+    check_length(text)
     tokens = split(normalise(text))
     if not tokens:
         raise ParseError("Nothing to do: the message is empty.", hint="Type `help`.")
     found = registry.lookup(tokens)
     if found is None:
-        raise UnknownCommand(" ".join(tokens[:2]), suggest_commands(tokens, registry))
+        raise UnknownCommand(shown(" ".join(tokens[:2])), suggest_commands(tokens, registry))
     spec, used = found
     try:
         return Parsed(spec, validate(spec, bind(spec, tokens[used:])))
@@ -109,6 +150,8 @@ def suggest_commands(tokens: list[str], registry: Registry) -> list[str]:
     phrases = registry.phrases()
     for n in (2, 1):
         guess = " ".join(tokens[:n]).lower()
+        if len(guess) > 2 * registry.longest_phrase:
+            continue  # too far from every command to be a typo of one (and costly to compare)
         matches = difflib.get_close_matches(guess, list(phrases), n=6, cutoff=0.6)
         if matches:
             # Several aliases of one command count once, under the command's own name.
@@ -136,7 +179,7 @@ def bind(spec: CommandSpec, args: list[str]) -> dict[str, Any]:
             param = positionals.pop(0)
             values[param.name] = token
         else:
-            raise UsageError(f"Unexpected argument `{token}` for `{spec.name}`.", usage=spec.usage())
+            raise UsageError(f"Unexpected argument `{shown(token)}` for `{spec.name}`.", usage=spec.usage())
     if rest:
         values[positionals[0].name] = " ".join(rest)
     missing = tuple(p.metavar for p in spec.params if p.missing(values))
@@ -182,9 +225,9 @@ def _split_flag(token: str, spec: CommandSpec) -> tuple[str, str | None]:
 
 def _unknown_option(spec: CommandSpec, flag: str) -> UsageError:
     known = [f for p in spec.params for f in p.flags]
-    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.5) if len(flag) <= 64 else []
     extra = f" Did you mean `{close[0]}`?" if close else ""
-    return UsageError(f"`{spec.name}` has no option `{flag}`.{extra}", usage=spec.usage())
+    return UsageError(f"`{spec.name}` has no option `{shown(flag)}`.{extra}", usage=spec.usage())
 
 
 def validate(spec: CommandSpec, values: dict[str, Any]) -> Action:
@@ -203,7 +246,9 @@ def _describe(spec: CommandSpec, error: ValidationError) -> str:
         message = str(item.get("ctx", {}).get("error") or item["msg"])
         message = message.removeprefix("Value error, ")
         if item["type"] in ("int_parsing", "int_from_float"):
-            message = f"`{item['input']}` is not a whole number"
+            message = f"`{shown(str(item['input']))}` is not a whole number"
+        elif item["type"] == "int_parsing_size":
+            message = f"`{shown(str(item['input']))}` is far too large a number"
         label = f"`{param.display}`" if param else "arguments"
         problems.append(f"Invalid {label}: {message}.")
     return " ".join(problems)

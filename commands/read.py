@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from commands import kinds
+from commands.limits import NAME_CHARS, shown
 from commands.registry import Action, CommandSpec, Param
 from commands.values import (
     DnsLabel,
@@ -26,7 +27,7 @@ CLUSTER = Param("cluster", "CLUSTER", "the cluster (default: the default cluster
 class OnCluster(Action):
     """An action on one cluster: the policy checks it against that cluster."""
 
-    cluster: str | None = Field(default=None, min_length=1)
+    cluster: str | None = Field(default=None, min_length=1, max_length=NAME_CHARS)
 
     def scope(self, default_namespace: str) -> str | None:
         """The namespace this action touches; None when it is cluster-wide."""
@@ -143,7 +144,7 @@ class Logs(InNamespace):
     def _target(cls, value: str) -> str:
         kind, sep, name = value.partition("/")
         if sep and kind.lower() not in LOG_TARGET_KINDS:
-            raise ValueError(f"`{kind}/` is not a log source: use `POD`, `pod/POD` or `deploy/NAME`")
+            raise ValueError(f"`{shown(kind)}/` is not a log source: use `POD`, `pod/POD` or `deploy/NAME`")
         dns_subdomain(name if sep else value)
         return value
 

@@ -118,6 +118,7 @@ class Registry:
                     raise ValueError(f"`{' '.join(words)}` is declared twice")
                 self._index[words] = spec
         self.longest = max((len(w) for w in self._index), default=0)
+        self.longest_phrase = max((len(" ".join(w)) for w in self._index), default=0)
 
     def __iter__(self) -> Iterator[CommandSpec]:
         return iter(self._specs)

@@ -6,9 +6,13 @@ handlers never format for one chat in particular.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypeVar
+
+from commands.limits import REPLY_CHARS
+
+T = TypeVar("T")
 
 Level = Literal["ok", "info", "warning", "error"]
 
@@ -126,3 +130,65 @@ def error_reply(message: str, hint: str | None = None, request_id: str | None = 
     if hint:
         blocks.append(Paragraph(hint))
     return Reply(tuple(blocks), ok=False, request_id=request_id)
+
+
+def bounded(reply: Reply, limit: int = REPLY_CHARS) -> Reply:
+    """The reply with at most `limit` characters of text in its blocks (and as many again in its
+    details), cut where the limit falls and saying so; buttons are always kept."""
+    blocks, details = _bounded(reply.blocks, limit), _bounded(reply.details, limit)
+    if blocks is reply.blocks and details is reply.details:
+        return reply
+    return replace(reply, blocks=blocks, details=details)
+
+
+def _bounded(blocks: tuple[Block, ...], limit: int) -> tuple[Block, ...]:
+    left = limit
+    for i, block in enumerate(blocks):
+        size = _size(block)
+        if size > left:
+            kept = [*blocks[:i], _cut(block, left)]
+            kept.append(Notice("warning", f"The reply was cut here: it was over {limit:,} characters."))
+            return (*kept, *(b for b in blocks[i + 1 :] if isinstance(b, Actions)))
+        left -= size
+    return blocks
+
+
+def _size(block: Block) -> int:
+    match block:
+        case Heading(text) | Paragraph(text) | Notice(_, text):
+            return len(text)
+        case Fields(pairs):
+            return sum(len(k) + len(v) for k, v in pairs)
+        case Table(columns, rows, _):
+            return sum(map(len, columns)) + sum(len(cell) for row in rows for cell in row)
+        case Preformatted(lines, _):
+            return sum(len(line) + 1 for line in lines)
+        case Actions(buttons):
+            return sum(len(b.label) + len(b.command) for b in buttons)
+    return 0
+
+
+def _cut(block: Block, left: int) -> Block:
+    """As much of `block` as fits in `left` characters."""
+    match block:
+        case Heading(text) | Paragraph(text) | Notice(_, text):
+            return replace(block, text=text[:left] + "…")
+        case Fields(pairs):
+            return Fields(_fitting(pairs, left, lambda pair: len(pair[0]) + len(pair[1])))
+        case Table(columns, rows, omitted):
+            kept = _fitting(rows, left, lambda row: sum(map(len, row)))
+            return Table(columns, kept, omitted + len(rows) - len(kept))
+        case Preformatted(lines, omitted):
+            kept_lines = _fitting(lines, left, lambda line: len(line) + 1)
+            return Preformatted(kept_lines, omitted + len(lines) - len(kept_lines))
+    return block
+
+
+def _fitting(items: tuple[T, ...], left: int, size: Callable[[T], int]) -> tuple[T, ...]:
+    kept = 0
+    for item in items:
+        left -= size(item)
+        if left < 0:
+            break
+        kept += 1
+    return items[:kept]

@@ -32,11 +32,18 @@ class Chat:
         return self.replies[-1]
 
 
-def chat(*clusters: Cluster, policy: Policy | None = None, store: Store | None = None, user: str = "alice") -> Chat:
+def chat(
+    *clusters: Cluster,
+    policy: Policy | None = None,
+    store: Store | None = None,
+    user: str = "alice",
+    budget: float = 30.0,
+) -> Chat:
     pipeline = Pipeline(
         registry=default_registry(),
         policy=policy or Policy([]),
         clusters=Clusters(list(clusters), clusters[0].name),
         store=store or MemoryStore(),
+        budget=budget,
     )
     return Chat(pipeline, user=user)

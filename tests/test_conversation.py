@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-
 from bot.message import Message
 from bot.policy import Policy, Rule
 from integrations.cluster.simulated import SimulatedCluster
@@ -102,13 +100,6 @@ def test_conversations_survive_a_restart_in_redis(redis_url: str) -> None:
 
 
 # --- through Slack ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake(fake_slack: FakeSlackWebAPI) -> FakeSlackWebAPI:
-    fake_slack.add_user(workspace.USER_ID, workspace.USER_NAME, real_name="Alice Example")
-    fake_slack.add_channel(workspace.CHANNEL_ID, workspace.CHANNEL_NAME)
-    return fake_slack
 
 
 def _policy(tmp_path: Path) -> Path:

@@ -16,20 +16,14 @@ import yaml
 
 from commands.errors import Forbidden, NotFound, Unreachable
 from integrations.cluster import kube
-from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
+from integrations.cluster.kube import clusters_from_kubeconfig
 from tests.chat import chat
 from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
-from tests.cluster.rest import request
-from tests.demo_seed import wait_for
-from tests.manifests import deployment, view_binding
+from tests.cluster.pods import cluster_from, make_pods
+from tests.manifests import view_binding
 
 pytestmark = pytest.mark.cluster
-
-
-def cluster_from(kubeconfig: Path | str, *, context: str | None = None, timeout: float = 10) -> KubeCluster:
-    clusters, current = clusters_from_kubeconfig(str(kubeconfig), timeout=timeout)
-    return next(c for c in clusters if c.name == (context or current))
 
 
 def kubeconfig_variant(control_plane: ControlPlane, tmp_path: Path, name: str, **changes: str) -> Path:
@@ -79,19 +73,6 @@ def silent_server() -> Iterator[int]:
     for conn in accepted:
         conn.close()
     server.close()
-
-
-def make_pods(control_plane: ControlPlane, namespace: str, count: int, app: str = "paged") -> None:
-    api = control_plane.admin_api_client()
-    apply_objects(api, [deployment(namespace, app, replicas=count)])
-
-    def running() -> bool:
-        pods = request(api, "GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": f"app={app}"})[
-            "items"
-        ]
-        return sum(1 for p in pods if p.get("status", {}).get("phase") == "Running") == count
-
-    wait_for(running, f"{count} pods running")
 
 
 def test_version_and_identity(control_plane: ControlPlane) -> None:

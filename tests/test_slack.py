@@ -7,92 +7,30 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from bot import wiring
 from bot.settings import Settings
-from bot.slack import run
 from bot.slack.listeners import BUSY, NOT_HERE
 from bot.slack.run import SlackBot
+from integrations.cluster.model import LogText
 from integrations.cluster.simulated import SimulatedCluster
 from tests.slack import signing, workspace
-from tests.slack.harness import APP_TOKEN
+from tests.slack.running import BOT_TOKEN, SECRET, command, events_url, get, running, text_of
 from tests.slack.signing import SlackSender
-from tests.slack.web_api import Call, FakeSlackWebAPI
+from tests.slack.web_api import FakeSlackWebAPI
 
 pytest_plugins = ["tests.slack.fixtures"]
-
-SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test-token"
-
-
-@contextmanager
-def running(fake: FakeSlackWebAPI, *, socket_mode: bool = False, **settings: Any) -> Iterator[SlackBot]:
-    """Pilothouse's Slack bot as `pilothouse` would run it, on a free port, against the fake Slack."""
-    config = Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=None if socket_mode else SECRET,
-        slack_app_token=APP_TOKEN if socket_mode else None,
-        slack_api_url=fake.api_url,
-        http_host="127.0.0.1",
-        http_port=0,
-        **settings,
-    )
-    bot = run.build(wiring.build(config, user="nobody")).start()
-    if socket_mode:
-        fake.socket_mode.wait_for_connection()
-    try:
-        yield bot
-    finally:
-        bot.stop()
-
-
-def events_url(bot: SlackBot) -> str:
-    return f"http://127.0.0.1:{bot.http.port}/slack/events"
-
-
-def get(bot: SlackBot, path: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{bot.http.port}{path}", timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def text_of(call: Call) -> str:
-    """Everything a person would read in a recorded message: fallback text and block texts."""
-    return call.args.get("text", "") + "\n" + json.dumps(call.args.get("blocks", []), ensure_ascii=False)
-
-
-@pytest.fixture
-def fake(fake_slack: FakeSlackWebAPI) -> FakeSlackWebAPI:
-    fake_slack.add_user(workspace.USER_ID, workspace.USER_NAME, real_name="Alice Example")
-    fake_slack.add_channel(workspace.CHANNEL_ID, workspace.CHANNEL_NAME)
-    return fake_slack
 
 
 @pytest.fixture
 def bot(fake: FakeSlackWebAPI) -> Iterator[SlackBot]:
     with running(fake) as b:
         yield b
-
-
-def command(bot: SlackBot, fake: FakeSlackWebAPI, text: str, **fields: Any) -> Call:
-    """Send a signed slash command, check the immediate ack, return the reply via response_url."""
-    url = fake.response_url()
-    body, content_type = signing.slash_command("/pilot", text, response_url=url, **fields)
-    started = time.monotonic()
-    answer = SlackSender(events_url(bot), SECRET).send(body, content_type)
-    assert answer.status == 200
-    assert time.monotonic() - started < 3  # acknowledged within Slack's deadline
-    return fake.wait_for("response_url", predicate=lambda c: c.token == url.rsplit("/", 1)[1])[-1]
 
 
 # --- HTTP mode ----------------------------------------------------------------------------------
@@ -217,8 +155,8 @@ def test_reactions_are_routed_without_skin_tone(bot: SlackBot, fake: FakeSlackWe
 def test_oversized_output_arrives_as_a_file(fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     def chatty(
         self: SimulatedCluster, namespace: str, pod: str, container: str, tail: int, previous: bool = False
-    ) -> list[str]:
-        return [f"2026-11-27T09:00:00Z INFO request {i} " + "x" * 100 for i in range(tail)]
+    ) -> LogText:
+        return LogText(tuple(f"2026-11-27T09:00:00Z INFO request {i} " + "x" * 100 for i in range(tail)))
 
     monkeypatch.setattr(SimulatedCluster, "pod_logs", chatty)
     with running(fake) as b:

@@ -12,12 +12,13 @@ from bot.handlers.describe import fetch
 from bot.handlers.format import ROW_LIMIT, age, plural, where
 from bot.handlers.lookup import get_deployment, get_pod
 from commands.errors import Invalid
+from commands.limits import LOG_BYTES, LOG_LINE_CHARS
 from commands.read import History, Logs, Status
 from commands.registry import Action
 from commands.replies import Block, Heading, Notice, Paragraph, Preformatted, Reply, table
 from commands.values import split_workload
 from integrations.cluster import resources, workloads
-from integrations.cluster.model import PodInfo
+from integrations.cluster.model import LogText, PodInfo
 from integrations.cluster.port import Cluster
 
 # --- logs ---------------------------------------------------------------------------------
@@ -50,13 +51,31 @@ def logs(action: Logs, ctx: Context) -> Reply:
         notes.append(Paragraph(f"Showing container `{container}` of {', '.join(names)}; choose with `-c`."))
     if pod.unschedulable:
         raise Invalid(f"Pod `{pod.name}` has no logs: it is not scheduled ({pod.unschedulable}).", cluster=cluster.name)
-    lines = cluster.pod_logs(namespace, pod.name, container, action.tail, action.previous)
+    written = cluster.pod_logs(namespace, pod.name, container, action.tail, action.previous)
     which = "previous " if action.previous else ""
     heading = Heading(
         f"Last {plural(action.tail, 'line')} of {which}`{namespace}/{pod.name}` ({container}) on `{cluster.name}`"
     )
-    body: Block = Preformatted(tuple(lines)) if lines else Notice("info", "The container has written nothing yet.")
-    return Reply((heading, *notes, body))
+    if not written.lines:
+        return Reply((heading, *notes, Notice("info", "The container has written nothing yet.")))
+    return Reply((heading, *notes, Preformatted(written.lines), *_log_cuts(written)))
+
+
+def _log_cuts(written: LogText) -> list[Block]:
+    """What the bounds left out, said plainly: the reader must know the log is not whole."""
+    cuts: list[Block] = []
+    if written.truncated:
+        cuts.append(
+            Notice(
+                "warning",
+                f"Cut at {LOG_BYTES // 1024:,} KiB: the API server sends the oldest of these lines first, so "
+                f"the newest are not shown. Ask for fewer with `--tail`.",
+            )
+        )
+    if written.cut_lines:
+        lines = plural(written.cut_lines, "line")
+        cuts.append(Notice("info", f"{lines} longer than {LOG_LINE_CHARS:,} characters cut, as marked."))
+    return cuts
 
 
 # --- history ------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from bot.message import Message
 from bot.pipeline import Pipeline, Progress
 from bot.slack.directory import Directory
 from bot.slack.live import UPDATE_INTERVAL, LiveMessage
-from commands.errors import StoreUnavailable
-from commands.replies import Reply
+from commands.errors import StoreUnavailable, TimedOut
+from commands.replies import Reply, error_reply
 from integrations.render.blocks import Attachment, SlackMessage, escape, render_details, render_message
 from integrations.store.port import Store
 
@@ -91,6 +91,42 @@ class Job:
     thread: str | None = None  # the thread the request came from: its conversation
 
 
+def working_key(job: Job) -> str:
+    kind, key = job.seen
+    return f"slack:working:{kind}:{key}"
+
+
+def tell_stopped(
+    client: WebClient,
+    store: Store,
+    job: Job,
+    seconds: float,
+    webhook: Callable[[str], WebhookClient] = WebhookClient,
+) -> None:
+    """In the front process, for a job whose worker process was killed for running past its
+    time: edit its "working on it" message into the answer, or answer where the job would have."""
+    stopped = TimedOut(seconds)
+    reply = error_reply(f"`{job.text}` took longer than {seconds:g} s, so Pilothouse stopped it.", stopped.hint)
+    rendered = render_message(reply, title=job.text)
+    blocks = list(rendered.blocks) or None
+    try:
+        where = store.get(working_key(job))
+        if where:
+            channel, ts = where.split(" ", 1)
+            client.chat_update(channel=channel, ts=ts, text=rendered.text, blocks=blocks)
+        elif job.reply_to.response_url:
+            webhook(job.reply_to.response_url).send(
+                text=rendered.text, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
+        else:
+            channel = job.reply_to.channel or job.channel
+            client.chat_postMessage(
+                channel=channel, thread_ts=job.reply_to.thread_ts, text=rendered.text, blocks=blocks
+            )
+    except (SlackApiError, StoreUnavailable, OSError, ValueError) as e:
+        log.error("could not tell %s in %s that their request was stopped: %s", job.user, job.channel, e)
+
+
 def first_delivery(store: Store, sink: MetricsSink, kind: str, key: str) -> bool:
     """True the first time any replica sees this delivery; redeliveries are dropped."""
     try:
@@ -152,7 +188,7 @@ class SlackWork:
                         self._upload(job, details.attachment)
             else:
                 rendered = self._answer_in_channel(job, message)
-        except SlackApiError as e:
+        except (SlackApiError, OSError) as e:  # OSError: a response_url that cannot be reached
             self._failed("reply", job, e)
             return
         if rendered.attachment is not None:
@@ -163,8 +199,7 @@ class SlackWork:
         edited in place into the answer when it is ready."""
         channel = job.reply_to.channel or job.channel
         live = LiveMessage(self.client, channel, thread_ts=job.reply_to.thread_ts, interval=self.update_interval)
-        working = SlackMessage(text=f":hourglass_flowing_sand: Working on `{escape(job.text)}`…", blocks=())
-        timer = threading.Timer(self.slow_after, live.show, args=(working,))
+        timer = threading.Timer(self.slow_after, self._announce, args=(job, live))
         timer.daemon = True
         timer.start()
         try:
@@ -189,6 +224,14 @@ class SlackWork:
             if details.attachment is not None:
                 self._upload(job, details.attachment, thread=thread)
         return rendered
+
+    def _announce(self, job: Job, live: LiveMessage) -> None:
+        """The "working on it" message, kept in the store too: if this process is killed for
+        running too long, the front process edits this message into the answer."""
+        live.show(SlackMessage(text=f":hourglass_flowing_sand: Working on `{escape(job.text)}`…", blocks=()))
+        if live.ts is not None:
+            with contextlib.suppress(StoreUnavailable):
+                self.store.set(working_key(job), f"{live.channel} {live.ts}", ttl=DEDUPE_SECONDS)
 
     def _follow_in_channel(self, job: Job, message: Message, reply: Reply, rendered: SlackMessage) -> bool:
         """A slash command's rollout is followed in a channel message the bot can edit (a
@@ -294,7 +337,7 @@ class SlackWork:
                     "Invite Pilothouse to this channel, or narrow the command (`-n`, `-l`, `--tail`).",
                 )
 
-    def _failed(self, method: str, job: Job, error: SlackApiError) -> None:
-        code = str(error.response.get("error", "unknown"))
+    def _failed(self, method: str, job: Job, error: SlackApiError | OSError) -> None:
+        code = str(error.response.get("error", "unknown")) if isinstance(error, SlackApiError) else type(error).__name__
         self.sink.slack_error(method, code)
         log.error("Slack %s for %s in %s failed: %s", method, job.user, job.channel, code)

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from bot.metrics import Metrics
 from bot.slack.interactions import PREFIX, ButtonPress, Interactions, Reaction
 from bot.slack.jobs import Job, ReplyTo, first_delivery
+from bot.slack.payloads import obj, text
 from bot.slack.text import command_text
 from bot.worker import Worker
 from integrations.render.blocks import COMMAND_ACTION
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 BUSY = "Pilothouse is busy right now ({waiting} requests are waiting). Please try again in a minute."
 NOT_HERE = "Pilothouse is not enabled in this channel. An admin can add it to PILOTHOUSE_SLACK_CHANNELS."
+INCOMPLETE = (
+    "Slack sent this request without saying who sent it or where, so Pilothouse did not run it. Please try again."
+)
 
 JobRunner = Callable[[Job], bool]  # False when the pool is saturated
 
@@ -77,15 +81,21 @@ class FrontDoor:
     def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         self.metrics.acks.labels("command").inc()
-        if not self.allowed_here(body["channel_id"]):
+        user, channel = text(body, "user_id"), text(body, "channel_id")
+        response_url = text(body, "response_url")
+        if not (user and channel and response_url):
+            given = {"user_id": user, "channel_id": channel, "response_url": response_url}
+            self._incomplete("slash command", given, respond if response_url else None)
+            return
+        if not self.allowed_here(channel):
             respond(text=NOT_HERE, response_type="ephemeral")
             return
         job = Job(
-            body["user_id"],
-            body["channel_id"],
-            command_text(body.get("text", "")),
+            user,
+            channel,
+            command_text(text(body, "text")),
             seen=("command", fingerprint(body)),
-            reply_to=ReplyTo(response_url=body["response_url"]),
+            reply_to=ReplyTo(response_url=response_url),
         )
         if not self.run_job(job):
             respond(text=self.busy(), response_type="ephemeral")
@@ -96,30 +106,38 @@ class FrontDoor:
         self.metrics.acks.labels("event").inc()
         if _from_a_bot(event):
             return
-        thread = event.get("thread_ts") or event["ts"]
-        seen = ("event", body.get("event_id") or fingerprint(event))
-        if not self.allowed_here(event["channel"]):
-            if first_delivery(self.store, self.metrics, *seen):
-                client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=NOT_HERE)
+        user, channel, ts = text(event, "user"), text(event, "channel"), text(event, "ts")
+        if not (channel and ts):
+            self._incomplete("mention", {"channel": channel, "ts": ts}, None)  # nowhere to answer
             return
-        reply_to = ReplyTo(channel=event["channel"], thread_ts=thread)  # mentions are answered in a thread
-        job = Job(event["user"], event["channel"], command_text(event.get("text", "")), seen, reply_to, thread)
+        thread = text(event, "thread_ts") or ts
+        seen = ("event", text(body, "event_id") or fingerprint(event))
+        if not self.allowed_here(channel):
+            if first_delivery(self.store, self.metrics, *seen):
+                client.chat_postEphemeral(channel=channel, user=user, text=NOT_HERE)
+            return
+        reply_to = ReplyTo(channel=channel, thread_ts=thread)  # mentions are answered in a thread
+        job = Job(user, channel, command_text(text(event, "text")), seen, reply_to, thread)
         if not self.run_job(job):
             say(text=self.busy(), thread_ts=thread)
 
     def on_message(self, body: dict[str, Any], event: dict[str, Any], say: Say) -> None:
         self.metrics.acks.labels("event").inc()
         # Only direct messages from people; channel messages need a mention (on_mention).
-        if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
+        if text(event, "channel_type") != "im" or event.get("subtype") or _from_a_bot(event):
             return
-        seen = ("event", body.get("event_id") or fingerprint(event))
-        thread = event.get("thread_ts")  # a reply in a thread of the conversation goes on in it
+        user, channel = text(event, "user"), text(event, "channel")
+        if not channel:
+            self._incomplete("direct message", {"channel": channel}, None)
+            return
+        seen = ("event", text(body, "event_id") or fingerprint(event))
+        thread = text(event, "thread_ts") or None  # a reply in a thread of the conversation goes on in it
         job = Job(
-            event["user"],
-            event["channel"],
-            command_text(event.get("text", "")),
+            user,
+            channel,
+            command_text(text(event, "text")),
             seen,
-            ReplyTo(channel=event["channel"], thread_ts=thread),
+            ReplyTo(channel=channel, thread_ts=thread),
             thread,
         )
         if not self.run_job(job):
@@ -127,19 +145,19 @@ class FrontDoor:
 
     def on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         self.metrics.acks.labels("event").inc()
-        item = event.get("item") or {}
-        emoji = event.get("reaction", "").split("::", 1)[0]  # skin tones arrive as "+1::skin-tone-2"
+        item = obj(event, "item")
+        emoji = text(event, "reaction").split("::", 1)[0]  # skin tones arrive as "+1::skin-tone-2"
         handler = self.interactions.reaction(emoji)
-        if item.get("type") != "message" or handler is None:
+        if text(item, "type") != "message" or handler is None:
             return
         reaction = Reaction(
-            event.get("user", ""),
-            item.get("channel", ""),
-            item.get("ts", ""),
+            text(event, "user"),
+            text(item, "channel"),
+            text(item, "ts"),
             emoji,
-            event.get("type") == "reaction_added",
+            text(event, "type") == "reaction_added",
         )
-        seen = ("event", body.get("event_id") or fingerprint(event))
+        seen = ("event", text(body, "event_id") or fingerprint(event))
 
         def handle() -> None:
             if first_delivery(self.store, self.metrics, *seen):
@@ -152,19 +170,24 @@ class FrontDoor:
     def on_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         self.metrics.acks.labels("action").inc()
-        seen = ("action", fingerprint({"t": body.get("trigger_id"), "a": action}))
-        if action.get("action_id", "").startswith(COMMAND_ACTION):
+        seen = ("action", fingerprint({"t": text(body, "trigger_id"), "a": action}))
+        user, channel = text(body, "user", "id"), text(body, "channel", "id")
+        action_id, value = text(action, "action_id"), text(action, "value")
+        response_url = text(body, "response_url")
+        if not (user and response_url):
+            given = {"user.id": user, "response_url": response_url}
+            self._incomplete("button click", given, respond if response_url else None)
+            return
+        if action_id.startswith(COMMAND_ACTION):
             # A button that stands for a chat command runs it as the person who clicked: the
             # policy decides for them, exactly as if they had typed it.
-            user, channel = (body.get("user") or {}).get("id", ""), (body.get("channel") or {}).get("id", "")
-            clicked = body.get("message") or {}
-            thread = clicked.get("thread_ts") or clicked.get("ts")  # the conversation the button is part of
-            reply_to = ReplyTo(response_url=body["response_url"])
-            job = Job(user, channel, str(action.get("value", "")), seen, reply_to, thread)
+            clicked = obj(body, "message")
+            thread = text(clicked, "thread_ts") or text(clicked, "ts") or None  # the button's conversation
+            job = Job(user, channel, value, seen, ReplyTo(response_url=response_url), thread)
             if not self.run_job(job):
                 respond(text=self.busy(), response_type="ephemeral", replace_original=False)
             return
-        handler = self.interactions.button(action.get("action_id", ""))
+        handler = self.interactions.button(action_id)
         if handler is None:
             respond(
                 text="This button is no longer handled. Run the command again.",
@@ -173,11 +196,11 @@ class FrontDoor:
             )
             return
         press = ButtonPress(
-            user=(body.get("user") or {}).get("id", ""),
-            channel=(body.get("channel") or {}).get("id", ""),
-            action_id=action["action_id"],
-            value=str(action.get("value", "")),
-            message_ts=(body.get("container") or {}).get("message_ts"),
+            user=user,
+            channel=channel,
+            action_id=action_id,
+            value=value,
+            message_ts=text(body, "container", "message_ts") or None,
             respond=respond,
         )
 
@@ -193,6 +216,13 @@ class FrontDoor:
         ack()
         self.metrics.acks.labels("action").inc()
 
+    def _incomplete(self, what: str, given: Mapping[str, str], respond: Respond | None) -> None:
+        """A payload without the fields its work needs: say so where an answer can go, and log it."""
+        missing = ", ".join(name for name, value in given.items() if not value)
+        log.warning("a Slack %s without %s was not run%s", what, missing, "" if respond else " (nowhere to answer)")
+        if respond is not None:
+            respond(text=INCOMPLETE, response_type="ephemeral", replace_original=False)
+
 
 def fingerprint(payload: Mapping[str, Any]) -> str:
     """A stable hash of a payload: redeliveries of one request share it (trigger_id included)."""
@@ -200,4 +230,4 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
 
 
 def _from_a_bot(event: Mapping[str, Any]) -> bool:
-    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or "user" not in event
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message" or not text(event, "user")

@@ -49,6 +49,11 @@ class LiveMessage:
         """The message's timestamp once posted (its ID in the channel)."""
         return self._ts
 
+    @property
+    def channel(self) -> str:
+        """The channel's ID (once posted, as Slack answered it: a DM's `D…` for a user's `U…`)."""
+        return self._channel
+
     def show(self, message: SlackMessage) -> None:
         """Show this state: now if the interval allows, else as soon as it does (if still newest)."""
         with self._lock:

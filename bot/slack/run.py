@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot import work_pool
+from bot.budget import Overrun
 from bot.digest.wiring import Fire, scheduled_digests
 from bot.ops import Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
+from bot.slack.endpoint import SlackEndpoint
 from bot.slack.interactions import Interactions
-from bot.slack.jobs import Job, SlackWork
+from bot.slack.jobs import Job, SlackWork, tell_stopped
 from bot.slack.listeners import FrontDoor, JobRunner
-from bot.slack.server import HttpServer, SocketMode, slack_http_app
+from bot.slack.server import HttpServer, SocketMode
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
 from commands.errors import ConfigError
@@ -63,7 +66,7 @@ class SlackBot:
 DIGEST_SECONDS = 600  # a scheduled digest made in a worker process must be done by then
 
 
-def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner, SlackWork | None, Fire | None]:
+def _jobs(pilothouse: Pilothouse, client: WebClient) -> tuple[Worker, JobRunner, SlackWork | None, Fire | None]:
     """Where jobs run: worker processes for real clusters, threads here for the in-memory demo."""
     settings, metrics = pilothouse.settings, pilothouse.metrics
     if processes := settings.pipeline_processes:
@@ -72,11 +75,24 @@ def _jobs(pilothouse: Pilothouse) -> tuple[Worker, JobRunner, SlackWork | None, 
 
         def fire_digest(schedule: str, due: datetime, identity: str) -> bool:
             # Not through the bounded pool: a scheduled digest is never refused as "busy".
-            posted: bool = executor.submit(work_pool.fire_digest, schedule, due, identity).result(DIGEST_SECONDS)
+            task = executor.submit_within(DIGEST_SECONDS, work_pool.fire_digest, schedule, due, identity)
+            posted: bool = task.result()
             return posted
 
+        def failed(job: Job, error: BaseException) -> None:
+            if not isinstance(error, Overrun):
+                log.error("the job for %s in %s failed: %s", job.user, job.channel, error)
+                return
+            metrics.overruns.labels("worker").inc()
+            tell_stopped(client, pilothouse.store, job, settings.request_budget)
+
         def in_a_process(job: Job) -> bool:
-            return pool.submit(work_pool.run_job, job, on_done=lambda recorded: recorded.replay(metrics))
+            return pool.submit(
+                work_pool.run_job,
+                job,
+                on_done=lambda recorded: recorded.replay(metrics),
+                on_error=lambda error: failed(job, error),
+            )
 
         return pool, in_a_process, None, fire_digest
     threads = Worker.threads(threads=settings.workers, queue=settings.work_queue, settle=settings.work_settle)
@@ -96,7 +112,8 @@ def build(pilothouse: Pilothouse) -> SlackBot:
             "Slack needs PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP mode).",
             hint="See README, “Connect to Slack”.",
         )
-    jobs, run_job, work, fire_digest = _jobs(pilothouse)
+    client = web_client(settings, pilothouse.metrics)
+    jobs, run_job, work, fire_digest = _jobs(pilothouse, client)
     interactions = Interactions()
     handlers = Worker.threads(threads=HANDLER_THREADS, queue=settings.work_queue)
     front_door = FrontDoor(
@@ -108,11 +125,22 @@ def build(pilothouse: Pilothouse) -> SlackBot:
         handlers=handlers,
         channels=settings.slack_channel_ids,
     )
-    client = web_client(settings, pilothouse.metrics)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
     readiness = Readiness(pilothouse.store, pilothouse.clusters)
-    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=None if socket_mode else slack_http_app(bolt))
-    http = HttpServer(wsgi, host=settings.http_host, port=settings.http_port, threads=settings.http_threads)
+    endpoint = None
+    if not socket_mode:
+        assert settings.slack_signing_secret is not None
+        secret = settings.slack_signing_secret.get_secret_value()
+        metrics = pilothouse.metrics
+        endpoint = SlackEndpoint(bolt, signing_secret=secret, max_body=settings.http_max_body, metrics=metrics)
+    wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=endpoint)
+    http = HttpServer(
+        wsgi,
+        host=settings.http_host,
+        port=settings.http_port,
+        threads=settings.http_threads,
+        max_body=settings.http_max_body,
+    )
     socket = None
     if socket_mode:
         assert settings.slack_app_token is not None

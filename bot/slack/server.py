@@ -10,12 +10,10 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from waitress import wasyncore
 from waitress.server import create_server
@@ -24,17 +22,24 @@ from bot.ops import WsgiApp
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-
 
 class HttpServer:
     """A waitress server in a background thread; `port` is the bound port (0 picks a free one)."""
 
-    def __init__(self, app: WsgiApp, *, host: str, port: int, threads: int) -> None:
+    def __init__(self, app: WsgiApp, *, host: str, port: int, threads: int, max_body: int) -> None:
         # Slack may open hundreds of connections at once: accept them all rather than queue them
         # unaccepted (waitress' default is 100), the threads then answer each as soon as they can.
+        # A body over `max_body` is refused (413) by its Content-Length before it is read, and a
+        # chunked one as soon as it passes the limit (waitress refuses at >=, hence the +1).
         self._server: Any = create_server(
-            app, host=host, port=port, threads=threads, ident="pilothouse", connection_limit=2000, backlog=2048
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="pilothouse",
+            connection_limit=2000,
+            backlog=2048,
+            max_request_body_size=max_body + 1,
         )
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="pilothouse-http", daemon=True)
@@ -53,22 +58,6 @@ class HttpServer:
             wasyncore.close_all(server._map, ignore_all=True)
         self._thread.join(timeout=5)
         server.task_dispatcher.shutdown()
-
-
-def slack_http_app(app: App) -> WsgiApp:
-    """Bolt's WSGI adapter, answering 400 (not 500 and a traceback) to a body it cannot parse."""
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
-
-    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        try:
-            return handler(environ, start_response)
-        except ValueError:  # malformed JSON or form payload
-            log.warning("malformed Slack request to %s refused", environ.get("PATH_INFO"))
-            body = b"malformed request\n"
-            start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-            return [body]
-
-    return guarded
 
 
 class SocketMode:

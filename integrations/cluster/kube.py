@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from commands.errors import ClusterError, ConfigError, Conflict, Forbidden, Invalid, NotFound, Unreachable
+from commands.limits import LOG_BYTES
+from integrations import deadline
 from integrations.cluster import discovery, resources, tables
 from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
@@ -26,6 +28,7 @@ from integrations.cluster.model import (
     DeploymentInfo,
     EventInfo,
     Json,
+    LogText,
     NamespaceInfo,
     NodeInfo,
     PodChange,
@@ -33,6 +36,7 @@ from integrations.cluster.model import (
     ReplicaSetInfo,
     deployment_from,
     event_from,
+    log_text,
     namespace_from,
     node_from,
     pod_from,
@@ -140,16 +144,21 @@ class KubeCluster:
 
     # --- raw requests -----------------------------------------------------------------------
 
-    def _request(self, path: str, query: list[tuple[str, str]], call: _Call, *args: Any, **options: Any) -> bytes:
-        """The whole body of a request; `args` and `options` as for `_open`."""
+    def _request(
+        self, path: str, query: list[tuple[str, str]], call: _Call, *args: Any, limit: int | None = None, **options: Any
+    ) -> bytes:
+        """The body of a request, or its first `limit` + 1 bytes at most; `args` and `options` as
+        for `_open`."""
         import urllib3
 
         response = self._open(path, query, call, *args, **options)
         try:
-            data: bytes = response.read()
+            data: bytes = response.read() if limit is None else response.read(limit + 1)
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise Unreachable(self.name, _network_reason(e, self.timeout)) from e
         finally:
+            if limit is not None and len(data) > limit:
+                _shut(response)  # the rest is never read: the connection cannot be reused
             response.release_conn()
         return data
 
@@ -170,6 +179,7 @@ class KubeCluster:
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
+        deadline.check()  # a request given up on stops here, before it sends anything more
         api = self._api()
         headers = {"Accept": accept}
         if patch is not None:
@@ -186,7 +196,7 @@ class KubeCluster:
                 body=patch if patch is not None else body,
                 auth_settings=["BearerToken"],
             )
-            timeout = (3.0, read_timeout or self.timeout)
+            timeout = (deadline.remaining(3.0), deadline.remaining(read_timeout or self.timeout))
             response = api.call_api(method, url, headers, payload, post, _request_timeout=timeout).response
         except urllib3.exceptions.HTTPError as e:
             raise Unreachable(self.name, _network_reason(e, self.timeout)) from e
@@ -362,13 +372,15 @@ class KubeCluster:
         call = _Call("get", "deployments", "deployment", namespace, name)
         return deployment_from(self._get_json(_path("apps/v1", "deployments", namespace, name), [], call))
 
-    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         call = _Call("get", "pods/log", "pod", namespace, pod)
-        query = [("container", container), ("tailLines", str(tail))]
+        # limitBytes too: `tailLines` alone lets one huge line cost gigabytes. One byte more than is
+        # shown, to know whether there was more.
+        query = [("container", container), ("tailLines", str(tail)), ("limitBytes", str(LOG_BYTES + 1))]
         if previous:
             query.append(("previous", "true"))
-        text = self._request(_path("", "pods", namespace, pod) + "/log", query, call, accept="*/*")
-        return text.decode("utf-8", "replace").splitlines()
+        path = _path("", "pods", namespace, pod) + "/log"
+        return log_text(self._request(path, query, call, accept="*/*", limit=LOG_BYTES))
 
     # --- watches ------------------------------------------------------------------------------
 

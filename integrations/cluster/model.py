@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from commands.limits import LOG_BYTES, LOG_LINE_CHARS
+
 Json = dict[str, Any]
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -688,3 +690,27 @@ def _metric_text(spec: Json, current: Json | None) -> str:
     wanted = target.get("averageValue") or target.get("value")
     value = now.get("averageValue") or now.get("value")
     return f"{name} {value if value is not None else '<unknown>'}/{wanted}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogText:
+    """What a container wrote, bounded: at most LOG_BYTES read, each line at most LOG_LINE_CHARS."""
+
+    lines: tuple[str, ...]
+    cut_lines: int = 0  # lines that were longer and were cut
+    truncated: bool = False  # the byte limit ended the answer: more lines were asked for than came
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def log_text(data: bytes, *, limit: int = LOG_BYTES, line_chars: int = LOG_LINE_CHARS) -> LogText:
+    """A log answer as we show it: `data` beyond `limit` bytes is dropped (the API server stops
+    there too, given `limitBytes`), and overlong lines are cut, saying by how much."""
+    truncated = len(data) > limit
+    lines, cut = [], 0
+    for line in data[:limit].decode("utf-8", "replace").splitlines():
+        if len(line) > line_chars:
+            line, cut = f"{line[:line_chars]} … ({len(line) - line_chars:,} more characters)", cut + 1
+        lines.append(line)
+    return LogText(tuple(lines), cut, truncated)

@@ -19,6 +19,7 @@ from integrations.cluster.model import (
     DeploymentInfo,
     EventInfo,
     Json,
+    LogText,
     NamespaceInfo,
     NodeInfo,
     PodChange,
@@ -80,7 +81,9 @@ class Cluster(Protocol):
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo: ...
 
-    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]: ...
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
+        """The last `tail` lines, bounded (LogText says what was cut)."""
+        ...
 
     # --- watches: the state now (when `since` is empty), then each change, for up to `timeout` s.
     # Resume with the last `resource_version` seen; an expired one starts over with the state now.

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from commands.errors import Conflict, Invalid, NotFound
 from commands.values import matches
+from integrations import deadline
 from integrations.cluster import demo, patches, printers, served_1_20
 from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
@@ -28,6 +29,7 @@ from integrations.cluster.model import (
     DeploymentInfo,
     EventInfo,
     Json,
+    LogText,
     NamespaceInfo,
     NodeInfo,
     PodChange,
@@ -35,6 +37,7 @@ from integrations.cluster.model import (
     ReplicaSetInfo,
     deployment_from,
     event_from,
+    log_text,
     namespace_from,
     node_from,
     pod_from,
@@ -511,6 +514,7 @@ class SimulatedCluster(SimulatedWorkloads):
     def patch_object(
         self, resource: ResourceType, namespace: str | None, name: str, patch: Patch, *, dry_run: bool
     ) -> Json:
+        deadline.check()  # as the real client does before each request
         key, scope = self._key(resource), (namespace if resource.namespaced else "") or ""
         with self._changed:
             current = self._get(key, resource.label, scope, name)
@@ -536,6 +540,7 @@ class SimulatedCluster(SimulatedWorkloads):
             return copy.deepcopy(self._get(key, resource.label, scope, name))
 
     def create_object(self, resource: ResourceType, namespace: str, obj: Json, *, dry_run: bool) -> Json:
+        deadline.check()
         key = self._key(resource)
         obj = copy.deepcopy(obj)
         meta = obj["metadata"]
@@ -554,6 +559,7 @@ class SimulatedCluster(SimulatedWorkloads):
             return copy.deepcopy(self._objects[key][(meta["namespace"], meta["name"])])
 
     def delete_object(self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool) -> None:
+        deadline.check()
         key, scope = self._key(resource), (namespace if resource.namespaced else "") or ""
         with self._changed:
             obj = self._get(key, resource.label, scope, name)
@@ -736,7 +742,7 @@ class SimulatedCluster(SimulatedWorkloads):
                 return
             version = changed
 
-    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> list[str]:
+    def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         obj = self._get("pods", "pod", namespace, pod)
         names = [c["name"] for c in obj["spec"]["containers"]]
         if container not in names:
@@ -748,7 +754,8 @@ class SimulatedCluster(SimulatedWorkloads):
             )
         if not obj["spec"].get("nodeName"):
             raise Invalid(f"Pod `{pod}` has no logs yet: it is not scheduled to a node.", cluster=self.name)
-        return demo.log_lines(namespace, pod, container)[-tail:]
+        written = demo.log_lines(namespace, pod, container)[-tail:]
+        return log_text("".join(f"{line}\n" for line in written).encode())  # as the API server would answer
 
 
 def _deleted_pod(namespace: str, name: str) -> PodInfo:

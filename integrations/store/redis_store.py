@@ -4,30 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
 from commands.errors import StoreUnavailable
+from integrations.redact import redact_text, redact_url
 
 T = TypeVar("T")
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username + ':' if parts.username else ':'}***@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class RedisStore:
     def __init__(self, url: str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
-        self._where = redacted(url)
+        self._where = redact_url(url)
         self._prefix = prefix
         self._redis = redis.Redis.from_url(
             url,
@@ -42,7 +30,7 @@ class RedisStore:
             return operation()
         except redis.RedisError as e:
             raise StoreUnavailable(
-                f"The state store at {self._where} cannot be used: {type(e).__name__}: {e}",
+                f"The state store at {self._where} cannot be used: {type(e).__name__}: {redact_text(str(e))}",
                 hint="Check that Redis is running and PILOTHOUSE_REDIS_URL is right.",
             ) from e
 

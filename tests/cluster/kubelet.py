@@ -12,7 +12,8 @@ import logging
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,8 +73,9 @@ def generate_cert(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def render(lines: list[str], query: dict[str, list[str]]) -> str:
-    """Applies the kubelet's `tailLines` and `timestamps` query parameters."""
+def render(lines: list[str], query: dict[str, list[str]]) -> bytes:
+    """Applies the kubelet's `tailLines`, `timestamps` and `limitBytes` query parameters (the byte
+    limit counts from the start of the lines selected, as the kubelet's does)."""
     stamped = (
         [
             f"{(LOG_EPOCH + timedelta(seconds=i)).strftime('%Y-%m-%dT%H:%M:%S.000000000Z')} {line}"
@@ -85,7 +87,9 @@ def render(lines: list[str], query: dict[str, list[str]]) -> str:
     tail = query.get("tailLines")
     if tail and int(tail[0]) >= 0:
         stamped = stamped[len(stamped) - min(int(tail[0]), len(stamped)) :]
-    return "".join(f"{line}\n" for line in stamped)
+    body = "".join(f"{line}\n" for line in stamped).encode()
+    limit = query.get("limitBytes")
+    return body[: int(limit[0])] if limit and int(limit[0]) > 0 else body
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -95,15 +99,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = [unquote(p) for p in url.path.strip("/").split("/")]
         if parts == ["healthz"]:
-            self._reply(200, "ok")
+            self._reply(200, b"ok")
         elif len(parts) == 4 and parts[0] == "containerLogs":
-            lines = self.server.log_source(parts[1], parts[2], parts[3])
+            self.server.asked.append(parse_qs(url.query))
+            lines = self.server.written.get(parts[3]) or self.server.log_source(parts[1], parts[2], parts[3])
             self._reply(200, render(lines, parse_qs(url.query)))
         else:
-            self._reply(404, f"not found: {url.path}\n")
+            self._reply(404, f"not found: {url.path}\n".encode())
 
-    def _reply(self, status: int, text: str) -> None:
-        body = text.encode()
+    def _reply(self, status: int, body: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
@@ -117,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     log_source: LogSource
+    written: dict[str, list[str]]  # by container name: what `FakeKubelet.writing` makes it say
+    asked: list[dict[str, list[str]]]  # the query of every log request, in order
 
 
 class FakeKubelet:
@@ -126,10 +132,26 @@ class FakeKubelet:
         self.cert_file, self.key_file = generate_cert(directory)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.log_source = log_source or default_log_source()
+        self._server.written = {}
+        self._server.asked = []
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert_file, self.key_file)
         self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kubelet", daemon=True)
+
+    @contextmanager
+    def writing(self, container: str, lines: list[str]) -> Iterator[None]:
+        """Containers named `container` have written `lines` (e.g. one huge line), for the block."""
+        self._server.written[container] = lines
+        try:
+            yield
+        finally:
+            del self._server.written[container]
+
+    @property
+    def log_queries(self) -> list[dict[str, list[str]]]:
+        """What each log request asked for (the API server passes `tailLines`, `limitBytes` on)."""
+        return self._server.asked
 
     @property
     def port(self) -> int:

@@ -1,7 +1,9 @@
-"""A loopback TCP forwarder to the API server that a test can cut, as a network failure would.
+"""A loopback TCP forwarder to the API server that a test can cut, as a network failure would,
+or stall, as an overloaded API server would.
 
 TLS passes through untouched (the server's certificate names 127.0.0.1), so the client sees
-the real API server until `cut()` closes every connection and refuses new ones.
+the real API server until `cut()` closes every connection and refuses new ones, or `stall()`
+holds every byte (connections stay open, nothing arrives) until `resume()`.
 """
 
 from __future__ import annotations
@@ -21,13 +23,22 @@ class TcpProxy:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._cut = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True, name="proxy-accept").start()
+
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def rewrite(self, kubeconfig: str) -> str:
         """The kubeconfig's text with the API server's address replaced by the proxy's."""
         return kubeconfig.replace(f"127.0.0.1:{self.target_port}", f"127.0.0.1:{self.port}")
 
     def cut(self) -> None:
+        self._flowing.set()  # stalled pumps wake, and find their sockets closed
         with self._lock:
             self._cut = True
             for s in [self._listener, *self._sockets]:
@@ -59,12 +70,13 @@ class TcpProxy:
                     return
                 self._sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(a, b), daemon=True, name="proxy-pump").start()
+                threading.Thread(target=_pump, args=(a, b, self._flowing), daemon=True, name="proxy-pump").start()
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def _pump(source: socket.socket, sink: socket.socket, flowing: threading.Event) -> None:
     with contextlib.suppress(OSError):
         while data := source.recv(65536):
+            flowing.wait()
             sink.sendall(data)
     with contextlib.suppress(OSError):
         sink.shutdown(socket.SHUT_WR)

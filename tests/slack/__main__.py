@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from tests.redis_server import free_port
 from tests.slack import signing, workspace
+from tests.slack.process import pilothouse
 from tests.slack.signing import SlackSender
 from tests.slack.web_api import FakeSlackWebAPI
 
@@ -28,34 +24,12 @@ def _env_file_values(path: Path) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"pilothouse exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("pilothouse did not become healthy within 30 s")
-
-
 def try_command(text: str, env_file: Path) -> int:
     secret = _env_file_values(env_file)["PILOTHOUSE_SLACK_SIGNING_SECRET"]
-    port = free_port()
     with FakeSlackWebAPI() as fake:
         fake.add_user(workspace.USER_ID, workspace.USER_NAME, real_name="Alice Example")
         fake.add_channel(workspace.CHANNEL_ID, workspace.CHANNEL_NAME)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_")}
-        # The fake Slack stands in for slack.com; a free port in case 3000 is taken.
-        env.update(
-            PILOTHOUSE_SLACK_API_URL=fake.api_url, PILOTHOUSE_HTTP_PORT=str(port), PILOTHOUSE_HTTP_HOST="127.0.0.1"
-        )
-        pilothouse = Path(sys.executable).parent / "pilothouse"
-        process = subprocess.Popen([str(pilothouse), "--env-file", str(env_file)], env=env)
-        try:
-            _wait_healthy(port, process)
+        with pilothouse(fake, "--env-file", str(env_file)) as (_, port):
             url = fake.response_url()
             body, content_type = signing.slash_command("/pilot", text, response_url=url)
             status = SlackSender(f"http://127.0.0.1:{port}/slack/events", secret).send(body, content_type).status
@@ -65,9 +39,6 @@ def try_command(text: str, env_file: Path) -> int:
             for rejected in fake.errors():
                 print(f"# the fake Slack refused {rejected.method}: {rejected.error}", file=sys.stderr)
             return 0 if status == 200 and not fake.errors() else 1
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
 
 
 def main() -> int:

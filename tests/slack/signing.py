@@ -342,11 +342,14 @@ class SlackSender:
         retry_reason: str | None = None,
         timestamp: int | None = None,
         bad_signature: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> SentResponse:
+        """`headers` are sent as given, over the ones Slack would send (to send what Slack never does)."""
         headers = {
             "Content-Type": content_type,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             **sign("not-" + self.secret if bad_signature else self.secret, body, timestamp),
+            **(headers or {}),
         }
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
