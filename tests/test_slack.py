@@ -72,7 +72,7 @@ def test_url_verification(bot: SlackBot) -> None:
 
 
 def test_a_retried_event_runs_once(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
-    event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments")
+    event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments -o wide")
     body, content_type = signing.event_callback(event)
     sender = SlackSender(events_url(bot), SECRET)
     assert sender.send(body, content_type).status == 200
@@ -333,7 +333,7 @@ def test_real_cluster_over_socket_mode(fake: FakeSlackWebAPI, real: dict[str, An
 
 def test_two_replicas_sharing_redis_answer_each_event_once(fake: FakeSlackWebAPI, real: dict[str, Any]) -> None:
     with running(fake, **real) as one, running(fake, **real) as two:
-        event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments")
+        event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments -o wide")
         body, content_type = signing.event_callback(event)
         # Slack's retry lands on the other replica.
         assert SlackSender(events_url(one), SECRET).send(body, content_type).status == 200

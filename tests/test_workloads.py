@@ -163,6 +163,18 @@ def test_real_statefulset_partition_and_on_delete(real: tuple[Chat, KubeCluster,
     pods = {p.name: p.containers[0].image for p in cluster.list_pods(ns, "app=part")}
     assert pods == {"part-0": "nginx:1", "part-1": "nginx:1", "part-2": "nginx:2"}
 
+    budgets = resources.require(cluster, resources.DISRUPTION_BUDGETS)  # policy/v1beta1 on 1.20, v1 on 1.21+
+    assert budgets.group_version == "policy/v1beta1"
+    pdb = {
+        "apiVersion": budgets.group_version,
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "part", "namespace": ns},
+        "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "part"}}},
+    }
+    apply_objects(api, [pdb])
+    wait_for(lambda: "2 disruptions allowed" in c.say("describe sts/part") or "1 disruptions" in render(c.last), "pdb")
+    assert "Disruption budget: part: minAvailable 2" in render(c.last)
+
     text = c.say("deploy sts/manual nginx:2")
     assert "uses the OnDelete strategy: pods change only when deleted" in text
     assert c.last.follow is None

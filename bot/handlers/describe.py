@@ -62,6 +62,27 @@ def autoscaler_of(cluster: Cluster, namespace: str, kind: str, name: str) -> Aut
     return next((a for a in autoscalers(cluster, namespace) if a.controls(kind, name)), None)
 
 
+def disruption_budgets(cluster: Cluster, namespace: str, labels: dict[str, str]) -> list[str]:
+    """The PodDisruptionBudgets (policy/v1, or v1beta1 before 1.21) whose selector takes these pods."""
+    resource = resources.served(cluster, resources.DISRUPTION_BUDGETS)
+    if resource is None or not labels:
+        return []
+    found = []
+    for pdb in cluster.list_objects(resource, namespace, lambda o: o):
+        wanted = ((pdb.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if wanted and all(labels.get(k) == v for k, v in wanted.items()):
+            spec, status = pdb["spec"], pdb.get("status") or {}
+            rule = (
+                f"minAvailable {spec['minAvailable']}"
+                if "minAvailable" in spec
+                else f"maxUnavailable {spec.get('maxUnavailable')}"
+            )
+            found.append(
+                f"{pdb['metadata']['name']}: {rule}, {status.get('disruptionsAllowed', 0)} disruptions allowed now"
+            )
+    return found
+
+
 def autoscaler_fields(hpa: AutoscalerInfo) -> tuple[tuple[str, str], ...]:
     scaling = next(((s, r, m) for t, s, r, m in hpa.conditions if t == "ScalingActive"), None)
     wants = f", wants {hpa.desired}" if hpa.desired and hpa.desired != hpa.current else ""
@@ -85,6 +106,9 @@ def _workload(resource: str) -> Callable[[Cluster, str, str, Context], Reply]:
         blocks: list[Block] = [Heading(f"{w.kind} `{name}`"), Fields(_workload_fields(w, namespace, cluster.name, ctx))]
         if (hpa := autoscaler_of(cluster, namespace, w.kind, name)) is not None:
             blocks.append(Fields(autoscaler_fields(hpa)))
+        labels = (obj["spec"].get("template", {}).get("metadata") or {}).get("labels") or {}
+        if budgets := disruption_budgets(cluster, namespace, labels):
+            blocks.append(Fields(tuple(("Disruption budget", b) for b in budgets)))
         if w.conditions:
             rows = [[t, s, r, clip(m)] for t, s, r, m in w.conditions]
             blocks += [Paragraph("Conditions"), table(("TYPE", "STATUS", "REASON", "MESSAGE"), rows, limit=10)]

@@ -25,26 +25,18 @@ from integrations.cluster import discovery, resources, tables
 from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
     ClusterInfo,
-    DeploymentInfo,
     EventInfo,
     Json,
     LogText,
-    NamespaceInfo,
-    NodeInfo,
     PodChange,
-    PodInfo,
-    ReplicaSetInfo,
-    deployment_from,
     event_from,
     log_text,
-    namespace_from,
-    node_from,
     pod_from,
-    replica_set_from,
 )
 from integrations.cluster.patches import Patch
 from integrations.cluster.port import FIELD_MANAGER, Cancel
 from integrations.cluster.tables import ServerTable
+from integrations.cluster.typed import TypedReads
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -71,7 +63,7 @@ def _path(group: str, resource: str, namespace: str | None, name: str | None = N
     return f"{path}/{quote(name)}" if name else path
 
 
-class KubeCluster:
+class KubeCluster(TypedReads):
     """Implements the `Cluster` port against a real API server."""
 
     def __init__(
@@ -337,21 +329,6 @@ class KubeCluster:
             server = self.server if self._client else "?"
             return ClusterInfo(self.name, False, None, self.default_namespace, server, error=e.message)
 
-    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
-        call = _Call("list", "pods", "pod", namespace)
-        return self._list(_path("", "pods", namespace), pod_from, call, selector=selector)
-
-    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
-        call = _Call("list", "deployments", "deployment", namespace)
-        return self._list(_path("apps/v1", "deployments", namespace), deployment_from, call, selector=selector)
-
-    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
-        call = _Call("list", "replicasets", "replica set", namespace)
-        return self._list(_path("apps/v1", "replicasets", namespace), replica_set_from, call, selector=selector)
-
-    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
-        return self._list(_path("", "nodes", None), node_from, _Call("list", "nodes", "node"), selector=selector)
-
     def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
         # events.k8s.io/v1 where served (1.19+), else the core API; both read by event_from.
         modern = resources.served(self, resources.EVENTS)
@@ -360,17 +337,6 @@ class KubeCluster:
         field = "regarding.name" if modern else "involvedObject.name"
         field_selector = f"{field}={involved}" if involved else None
         return self._list(resource.path(namespace), event_from, call, field_selector=field_selector)
-
-    def list_namespaces(self) -> list[NamespaceInfo]:
-        return self._list(_path("", "namespaces", None), namespace_from, _Call("list", "namespaces", "namespace"))
-
-    def get_pod(self, namespace: str, name: str) -> PodInfo:
-        call = _Call("get", "pods", "pod", namespace, name)
-        return pod_from(self._get_json(_path("", "pods", namespace, name), [], call))
-
-    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
-        call = _Call("get", "deployments", "deployment", namespace, name)
-        return deployment_from(self._get_json(_path("apps/v1", "deployments", namespace, name), [], call))
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         call = _Call("get", "pods/log", "pod", namespace, pod)

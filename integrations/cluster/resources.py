@@ -24,6 +24,7 @@ class Kind:
 
 PODS = Kind("", "pods", ("v1",), "pod")
 NODES = Kind("", "nodes", ("v1",), "node")
+NAMESPACES = Kind("", "namespaces", ("v1",), "namespace")
 SERVICES = Kind("", "services", ("v1",), "service")
 DEPLOYMENTS = Kind("apps", "deployments", ("v1",), "Deployment")
 STATEFULSETS = Kind("apps", "statefulsets", ("v1",), "StatefulSet")

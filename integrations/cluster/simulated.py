@@ -26,27 +26,20 @@ from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
     REVISION,
     ClusterInfo,
-    DeploymentInfo,
     EventInfo,
     Json,
     LogText,
-    NamespaceInfo,
-    NodeInfo,
     PodChange,
     PodInfo,
-    ReplicaSetInfo,
-    deployment_from,
     event_from,
     log_text,
-    namespace_from,
-    node_from,
     pod_from,
-    replica_set_from,
 )
 from integrations.cluster.patches import Patch
 from integrations.cluster.port import FIELD_MANAGER, Cancel, T
 from integrations.cluster.simulated_workloads import SimulatedWorkloads
 from integrations.cluster.tables import ServerTable
+from integrations.cluster.typed import TypedReads
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -166,7 +159,7 @@ def _container_status(container: Json, failure: str | None, started: str, restar
     return status
 
 
-class SimulatedCluster(SimulatedWorkloads):
+class SimulatedCluster(SimulatedWorkloads, TypedReads):
     """Implements the `Cluster` port over in-memory JSON objects."""
 
     def __init__(self, name: str = "demo", *, clock: Callable[[], datetime] | None = None) -> None:
@@ -445,30 +438,9 @@ class SimulatedCluster(SimulatedWorkloads):
     def info(self) -> ClusterInfo:
         return ClusterInfo(self.name, True, "v1.20.2 (simulated)", self.default_namespace, "in-process")
 
-    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
-        return [pod_from(o) for o in self._all("pods", namespace, selector)]
-
-    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
-        return [deployment_from(o) for o in self._all("deployments", namespace, selector)]
-
-    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
-        return [replica_set_from(o) for o in self._all("replicasets", namespace, selector)]
-
-    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
-        return [node_from(o) for o in self._all("nodes", "", selector)]
-
     def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
         events = [event_from(o) for o in self._all("events", namespace)]
         return [e for e in events if involved is None or e.name == involved]
-
-    def list_namespaces(self) -> list[NamespaceInfo]:
-        return [namespace_from(o) for o in self._all("namespaces", "")]
-
-    def get_pod(self, namespace: str, name: str) -> PodInfo:
-        return pod_from(self._get("pods", "pod", namespace, name))
-
-    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
-        return deployment_from(self._get("deployments", "deployment", namespace, name))
 
     # --- any kind -------------------------------------------------------------------------------
 
