@@ -214,3 +214,36 @@ def test_a_wide_table_is_cut_to_the_chat_honestly() -> None:
     assert shown.table.rows[0][2].endswith("…") and len(shown.table.rows[0][2]) == 48
     note = shown.note()
     assert note is not None and "Left out to fit the chat: SELECTOR" in note.text
+
+
+# --- policy names resources; long YAML goes into a file in Slack ---------------------------------
+
+
+def test_the_policy_sees_the_resource_whatever_name_was_typed() -> None:
+    from bot.policy import Policy, Rule
+
+    no_secrets = Policy([Rule(name="no-secrets", effect="deny", commands=("get secrets",))])
+    c = chat(SimulatedCluster.demo(), policy=no_secrets)
+    assert "You may not run `get secrets`" in c.say("get secret")
+    assert c.pipeline.audit.recent(1)[0].command == "get secrets"
+    assert "Pods in namespace" in c.say("get po")
+    no_certs = Policy([Rule(name="no-certs", effect="deny", commands=("get certificates",))])
+    c = chat(SimulatedCluster.demo(), policy=no_certs)
+    # `cert` is a CRD's short name: only discovery knows it means certificates, and the policy is asked again.
+    assert "You may not run `get certificates`" in c.say("get cert")
+    assert "You may not run `get certificates`" in c.say("get certificates.cert-manager.io")
+
+
+def test_a_long_yaml_is_uploaded_as_a_file_in_slack() -> None:
+    from integrations.render.blocks import render_message
+
+    cluster = SimulatedCluster.demo()
+    data = {f"key-{i:03d}": "value " * 20 for i in range(300)}
+    cluster.apply(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big", "namespace": "shop"}, "data": data}
+    )
+    c = chat(cluster)
+    c.say("get cm big -o yaml")
+    message = render_message(c.last, title="get cm big -o yaml")
+    assert message.attachment is not None and "key-299:" in message.attachment.content
+    assert "managedFields" not in message.attachment.content

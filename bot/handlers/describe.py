@@ -53,7 +53,7 @@ def fetch(cluster: Cluster, kind: resources.Kind, namespace: str, name: str) -> 
         raise suggest_missing(missing, names) from None
 
 
-def autoscalers(cluster: Cluster, namespace: str) -> list[AutoscalerInfo]:
+def autoscalers(cluster: Cluster, namespace: str | None) -> list[AutoscalerInfo]:
     resource = resources.served(cluster, resources.AUTOSCALERS)
     return cluster.list_objects(resource, namespace, autoscaler_from) if resource else []
 

@@ -50,10 +50,10 @@ def status(action: Status, ctx: Context) -> Reply:
     rows = [(p.object(cluster_wide=namespace is None), p.text) for p in found]
     if rows:
         blocks += [Paragraph("Needs attention"), table(("OBJECT", "PROBLEM"), rows, limit=25)]
-    if namespace is not None and (scalers := autoscalers(cluster, namespace)):
+    if scalers := autoscalers(cluster, namespace):
         rows2 = [
             (
-                f"{a.name} → {a.target_kind.lower()}/{a.target_name}",
+                f"{'' if namespace else a.namespace + '/'}{a.name} → {a.target_kind.lower()}/{a.target_name}",
                 f"{a.current} ({a.minimum}–{a.maximum})",
                 ", ".join(a.metrics),
             )

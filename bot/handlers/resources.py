@@ -30,8 +30,6 @@ from integrations.cluster.discovery import ResourceType
 from integrations.cluster.model import Json
 from integrations.cluster.port import Cluster
 
-YAML_LINES = 400  # more goes into the file Slack gets (the shell shows all of it)
-
 
 def title(resource: ResourceType) -> str:
     """ "Pods", "StatefulSets", "Ingresses", "Certificates": the kind, as a plural."""
@@ -127,7 +125,7 @@ def _yaml(cluster: Cluster, resource: ResourceType, namespace: str | None, name:
         if namespace
         else f"{resource.kind} `{name}` on `{cluster.name}`"
     )
-    body = Preformatted(tuple(lines[:YAML_LINES]), omitted=max(0, len(lines) - YAML_LINES))
+    body = Preformatted(tuple(lines))  # whole: in Slack a long one goes into a file (the reply ceiling holds)
     return Reply((heading, body))
 
 
