@@ -9,6 +9,7 @@ connection, a TLS error, a timeout — is translated here, once, into `commands.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import re
 import threading
@@ -386,8 +387,9 @@ class KubeCluster(TypedReads):
             except (Unreachable, NotFound):
                 return None  # an aggregated API that does not answer (kubectl warns and goes on)
 
+        contexts = [contextvars.copy_context() for _ in pairs]  # the request's time budget goes along
         with ThreadPoolExecutor(max_workers=DISCOVERY_THREADS, thread_name_prefix="discovery") as pool:
-            found = list(pool.map(read, pairs))
+            found = list(pool.map(lambda job: job[0].run(read, job[1]), zip(contexts, pairs, strict=True)))
         unavailable = [f"{g}/{v}" if g else v for (g, v), types in zip(pairs, found, strict=True) if types is None]
         return Catalog([t for types in found if types for t in types], unavailable=unavailable)
 
