@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from integrations.cluster import demo
 from integrations.cluster.model import Json, pod_from
 
 HASH_LABEL = "controller-revision-hash"
@@ -347,8 +346,3 @@ def autoscaler_status(current: int, desired: int) -> Json:
                         "resource (get pods.metrics.k8s.io)"},
         ],
     }  # fmt: skip
-
-
-def job_pod_failure(pod: Json) -> str | None:
-    """How a Job's pod ends by the demo's rule: crash/oom fail it (restartPolicy Never), broken waits."""
-    return demo.failure_of(pod)
