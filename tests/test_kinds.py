@@ -247,3 +247,17 @@ def test_a_long_yaml_is_uploaded_as_a_file_in_slack() -> None:
     message = render_message(c.last, title="get cm big -o yaml")
     assert message.attachment is not None and "key-299:" in message.attachment.content
     assert "managedFields" not in message.attachment.content
+
+
+def test_top_reads_metrics_server_where_it_is_served() -> None:
+    metrics = json.loads((OBJECTS / "metrics_1_35.json").read_text())
+    assert metrics.pop("_source")
+    cluster = SimulatedCluster.demo()
+    cluster.metrics_server = True
+    for obj in (*metrics["pods"], *metrics["nodes"]):
+        cluster.apply(obj)
+    c = chat(cluster)
+    text = c.say("top pods -n shop")
+    assert "cart-jsbtj9bp57-mlx99  255m        160Mi" in text and "web-l277s86jlc-rbmd7   12m         24Mi" in text
+    text = c.say("top nodes")
+    assert "node-1  1000m       25%   4096Mi         25%" in text  # of 4 CPUs and 16Gi allocatable

@@ -102,6 +102,14 @@ _IN_ALL = frozenset(
 )
 
 
+def metrics() -> list[ResourceType]:
+    """What metrics-server adds (an aggregated API): read-only pod and node usage."""
+    return [
+        ResourceType("metrics.k8s.io", "v1beta1", plural, kind, kind.lower(), (), plural == "pods", ("get", "list"))
+        for plural, kind in (("nodes", "NodeMetrics"), ("pods", "PodMetrics"))
+    ]
+
+
 def custom(crd: Json) -> list[ResourceType]:
     """The resource types a CustomResourceDefinition serves, its storage version first."""
     spec = crd.get("spec", {})

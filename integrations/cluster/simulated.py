@@ -166,6 +166,7 @@ class SimulatedCluster(SimulatedWorkloads, TypedReads):
         self.name = name
         self.default_namespace = "default"
         self.identity = "demo-admin (simulated)"
+        self.metrics_server = False  # the demo has none, as the test control plane has none
         self._clock = clock or (lambda: datetime.now(UTC))
         self._objects: dict[str, dict[tuple[str, str], Json]] = {}
         self._gone: set[str] = set()  # names of deleted pods, never reused
@@ -446,15 +447,18 @@ class SimulatedCluster(SimulatedWorkloads, TypedReads):
 
     def discover(self, *, refresh: bool = False) -> Catalog:
         custom = [t for crd in self._all("customresourcedefinitions", "") for t in served_1_20.custom(crd)]
-        return Catalog([*served_1_20.built_in(), *custom])
+        extra = served_1_20.metrics() if self.metrics_server else []
+        return Catalog([*served_1_20.built_in(), *extra, *custom])
 
     def _crd(self, resource: ResourceType) -> Json | None:
         return self._objects.get("customresourcedefinitions", {}).get(("", f"{resource.resource}.{resource.group}"))
 
     def _key(self, resource: ResourceType) -> str:
         """Where objects of `resource` are kept: built-in kinds by plural (every version and group of
-        a kind shares one store, as in the API server), custom resources by plural.group."""
-        return resource.qualified if self._crd(resource) is not None else resource.resource
+        a kind shares one store, as in the API server), custom resources and metrics by plural.group."""
+        if self._crd(resource) is not None or resource.group == "metrics.k8s.io":
+            return resource.qualified
+        return resource.resource
 
     def _scope(self, resource: ResourceType, namespace: str | None) -> str | None:
         return (namespace if resource.namespaced else "") if namespace is not None or not resource.namespaced else None
