@@ -32,6 +32,7 @@ from commands.replies import Fields, Heading, Notice, Paragraph, Reply, bounded,
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.progress import RolloutState
 from integrations.cluster.tracking import RolloutTracker
+from integrations.redact import redact_text
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ def _from_topic(message: Message, parsed: Parsed, topic: Topic | None) -> Parsed
     if isinstance(action, InNamespace) and action.namespace is None:
         inherited["namespace"] = topic.namespace
     return Parsed(parsed.spec, action.model_copy(update=inherited))
+
+
+def _error(error: PilothouseError) -> Reply:
+    """An error as the person sees it: a library's message it quotes may hold a URL's password."""
+    return error_reply(redact_text(error.message), redact_text(error.hint) if error.hint else None)
 
 
 def _outcome(reply: Reply, trace: _Trace) -> Outcome:
@@ -141,11 +147,11 @@ class Pipeline:
             reply = self._run(message, trace)
             return reply, _outcome(reply, trace), None
         except ParseError as e:
-            return error_reply(e.message, e.hint), "invalid", type(e).__name__
+            return _error(e), "invalid", type(e).__name__
         except PolicyDenied as e:
-            return error_reply(e.message, e.hint), "denied", None
+            return _error(e), "denied", None
         except PilothouseError as e:
-            return error_reply(e.message, e.hint), "failed", type(e).__name__
+            return _error(e), "failed", type(e).__name__
         except Exception:
             log.exception("request %s failed", trace.request_id)
             reply = error_reply(

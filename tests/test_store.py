@@ -14,8 +14,9 @@ import pytest
 import redis
 
 from commands.errors import StoreUnavailable
+from integrations.store.claims import claim, release
 from integrations.store.memory import MemoryStore
-from integrations.store.port import Store
+from integrations.store.port import Change, Store
 from integrations.store.redis_store import RedisStore
 
 
@@ -49,19 +50,57 @@ def test_values_expire(store: Store) -> None:
     assert store.get("short") is None
 
 
-def test_set_if_absent_is_atomic_under_contention(store: Store) -> None:
+def test_a_claim_is_won_once_under_contention(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
-        wins = list(pool.map(lambda i: store.set_if_absent("event:Ev1", str(i), ttl=30), range(40)))
+        wins = list(pool.map(lambda i: claim(store, "event:Ev1", str(i), ttl=30), range(40)))
     assert wins.count(True) == 1
     assert store.get("event:Ev1") in {str(i) for i in range(40)}
 
 
-def test_set_if_absent_succeeds_again_after_expiry(store: Store) -> None:
-    assert store.set_if_absent("lock", "a", ttl=0.2)
-    assert not store.set_if_absent("lock", "b", ttl=0.2)
+def test_a_claim_can_be_taken_again_after_expiry_or_release(store: Store) -> None:
+    assert claim(store, "lock", "a", ttl=0.2)
+    assert not claim(store, "lock", "b", ttl=0.2)
     time.sleep(0.35)
-    assert store.set_if_absent("lock", "c", ttl=0.2)
+    assert claim(store, "lock", "c", ttl=5)
+    assert not release(store, "lock", "a")  # no longer a's: a's release leaves c's claim alone
     assert store.get("lock") == "c"
+    assert release(store, "lock", "c") and claim(store, "lock", "d", ttl=5)
+
+
+def test_update_is_atomic_under_contention(store: Store) -> None:
+    """Forty read-modify-writes at once, from eight threads: none is lost."""
+
+    def add_one(current: str | None) -> Change[int]:
+        total = int(current or "0") + 1
+        return Change(total, str(total))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: store.update("counter", add_one), range(40)))
+    assert store.get("counter") == "40"
+    assert sorted(results) == list(range(1, 41))  # each saw a value nobody else saw
+
+
+def test_update_can_keep_delete_and_expire(store: Store) -> None:
+    store.set("k", "v", ttl=30)
+    assert store.update("k", lambda current: Change.unchanged(current)) == "v"
+    assert store.get("k") == "v"
+    assert store.update("k", lambda current: Change("gone")) == "gone"
+    assert store.get("k") is None
+    store.update("short", lambda _: Change(None, "x", ttl=0.2))
+    assert store.get("short") == "x"
+    time.sleep(0.35)
+    assert store.get("short") is None
+
+
+def test_a_failing_change_writes_nothing(store: Store) -> None:
+    store.set("k", "v")
+
+    def refuse(current: str | None) -> Change[None]:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        store.update("k", refuse)
+    assert store.get("k") == "v"
 
 
 def test_logs_keep_the_newest_entries_newest_first(store: Store) -> None:

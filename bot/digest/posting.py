@@ -19,6 +19,7 @@ from bot.digest.service import DigestMaker
 from commands.errors import PilothouseError
 from commands.replies import Reply, error_reply
 from integrations.scheduler.runner import JobSpec
+from integrations.store import claims
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class ScheduledDigests:
         if schedule is None:
             return False  # stopped meanwhile
         claim = f"digest:fired:{schedule_id}:{due.astimezone(UTC).isoformat()}"
-        if not self._store.set_if_absent(claim, self._identity, ttl=FIRED_TTL):
+        if not claims.claim(self._store, claim, self._identity, ttl=FIRED_TTL):
             log.info("digest %s for %s was claimed by another replica", schedule_id, due.isoformat())
             return False
         zone = ZoneInfo(schedule.tz)

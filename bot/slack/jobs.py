@@ -28,6 +28,7 @@ from bot.slack.live import UPDATE_INTERVAL, LiveMessage
 from commands.errors import StoreUnavailable, TimedOut
 from commands.replies import Reply, error_reply
 from integrations.render.blocks import Attachment, SlackMessage, escape, render_details, render_message
+from integrations.store import claims
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def tell_stopped(
 def first_delivery(store: Store, sink: MetricsSink, kind: str, key: str) -> bool:
     """True the first time any replica sees this delivery; redeliveries are dropped."""
     try:
-        first = store.set_if_absent(f"slack:seen:{kind}:{key}", "1", ttl=DEDUPE_SECONDS)
+        first = claims.claim(store, f"slack:seen:{kind}:{key}", "1", ttl=DEDUPE_SECONDS)
     except StoreUnavailable as e:
         # Answering twice is better than not answering: go on, and say so in the logs.
         log.error("cannot deduplicate a Slack %s: %s", kind, e.message)

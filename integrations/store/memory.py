@@ -5,6 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
+
+from integrations.store.port import Change
+
+T = TypeVar("T")
 
 
 class MemoryStore:
@@ -34,12 +40,15 @@ class MemoryStore:
         with self._lock:
             self._values[key] = (value, _deadline(ttl))
 
-    def set_if_absent(self, key: str, value: str, *, ttl: float) -> bool:
-        with self._lock:
-            if self._live(key) is not None:
-                return False
-            self._values[key] = (value, _deadline(ttl))
-            return True
+    def update(self, key: str, change: Callable[[str | None], Change[T]]) -> T:
+        with self._lock:  # one writer at a time: `change` sees the latest value and nothing moves under it
+            decided = change(self._live(key))
+            if not decided.keep:
+                if decided.value is None:
+                    self._values.pop(key, None)
+                else:
+                    self._values[key] = (decided.value, _deadline(decided.ttl))
+            return decided.result
 
     def delete(self, key: str) -> bool:
         with self._lock:

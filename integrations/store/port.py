@@ -7,7 +7,26 @@ Every method raises `commands.errors.StoreUnavailable` when the store cannot be 
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Generic[T]):
+    """What an `update` decided: the key's new value (None: delete it; `keep`: leave it as it
+    is, expiry too), its expiry in seconds (None: none), and what `update` returns."""
+
+    result: T
+    value: str | None = None
+    ttl: float | None = None
+    keep: bool = False
+
+    @classmethod
+    def unchanged(cls, result: T) -> Change[T]:
+        return cls(result, keep=True)
 
 
 class Store(Protocol):
@@ -17,8 +36,12 @@ class Store(Protocol):
 
     def set(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
 
-    def set_if_absent(self, key: str, value: str, *, ttl: float) -> bool:
-        """Atomic SET NX with expiry: True if this call stored the value (dedupe, locks)."""
+    def update(self, key: str, change: Callable[[str | None], Change[T]]) -> T:
+        """The one atomic read-modify-write, for every claim, lock and vote: `change` is given
+        the key's value (None when absent) and decides the new one, and the write happens only
+        if nothing else wrote the key meanwhile; else `change` is asked again with the newer
+        value. So `change` must only compute (it may run more than once) and must not use the
+        store. An exception from it leaves the key as it was and is raised here."""
         ...
 
     def delete(self, key: str) -> bool: ...

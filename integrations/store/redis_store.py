@@ -9,8 +9,10 @@ import redis
 
 from commands.errors import StoreUnavailable
 from integrations.redact import redact_text, redact_url
+from integrations.store.port import Change
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class RedisStore:
@@ -46,8 +48,31 @@ class RedisStore:
     def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         self._call(lambda: self._redis.set(self._key(key), value, px=_millis(ttl)))
 
-    def set_if_absent(self, key: str, value: str, *, ttl: float) -> bool:
-        return bool(self._call(lambda: self._redis.set(self._key(key), value, nx=True, px=_millis(ttl))))
+    def update(self, key: str, change: Callable[[str | None], Change[U]]) -> U:
+        """Optimistic: WATCH the key, read it, decide, and write in MULTI/EXEC, which Redis refuses
+        if the key was written meanwhile; then read and decide again."""
+        name = self._key(key)
+
+        def attempt() -> U:
+            with self._redis.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(name)
+                        decided = change(pipe.get(name))  # type: ignore[arg-type]
+                        if decided.keep:
+                            pipe.unwatch()
+                            return decided.result
+                        pipe.multi()
+                        if decided.value is None:
+                            pipe.delete(name)
+                        else:
+                            pipe.set(name, decided.value, px=_millis(decided.ttl))
+                        pipe.execute()
+                        return decided.result
+                    except redis.WatchError:
+                        continue  # written meanwhile: decide again on the newer value
+
+        return self._call(attempt)
 
     def delete(self, key: str) -> bool:
         return bool(self._call(lambda: self._redis.delete(self._key(key))))

@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,16 @@ def test_log_lines_are_redacted_whoever_writes_them(formatter: logging.Formatter
     assert SECRET not in line and "redis://:***@h/0" in line
     if isinstance(formatter, JsonFormatter):
         assert "rediss://u:***@h/1" in json.loads(line)["error"]
+
+
+def test_an_error_reply_never_quotes_a_password() -> None:
+    from commands.errors import Unreachable
+    from tests.chat import chat
+
+    class Leaky(SimulatedCluster):
+        def list_pods(self, namespace: str | None, selector: str | None = None) -> list[Any]:
+            raise Unreachable(self.name, f"proxy https://ops:{SECRET}@proxy.internal:3128 refused the connection")
+
+    text = chat(Leaky.demo("demo")).say("get pods")
+    assert "could not be reached" in text and "https://ops:***@proxy.internal:3128" in text
+    assert SECRET not in text
