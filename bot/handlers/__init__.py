@@ -8,13 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.handlers import deploy, digest, meta, read
+from bot.handlers import cronjobs, deploy, digest, meta, nodes, read
 from bot.handlers.context import Context
 from commands.registry import Action
 from commands.replies import Reply
 
 Handler = Callable[[Any, Context], Reply]
 
-HANDLERS: dict[type[Action], Handler] = {**meta.HANDLERS, **read.HANDLERS, **deploy.HANDLERS, **digest.HANDLERS}
+HANDLERS: dict[type[Action], Handler] = {
+    **meta.HANDLERS,
+    **read.HANDLERS,
+    **deploy.HANDLERS,
+    **cronjobs.HANDLERS,
+    **nodes.HANDLERS,
+    **digest.HANDLERS,
+}
 
 __all__ = ["HANDLERS", "Context", "Handler"]

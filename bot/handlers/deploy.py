@@ -1,5 +1,5 @@
-"""Changing workloads: deploy, scale, restart, rollback, pause/resume, suspend, run, cordon,
-delete pod — for Deployments, StatefulSets, DaemonSets and CronJobs alike.
+"""Changing workloads: deploy, scale (or its HPA's limits), restart, rollback, pause/resume —
+for Deployments, StatefulSets and DaemonSets alike (CronJobs: cronjobs.py; nodes, pods: nodes.py).
 
 Every change goes through the one write path (integrations.cluster.workloads): first a
 server-side dry run (the API server validates it and shows the result, storing nothing), then
@@ -10,133 +10,27 @@ and guarded by the resourceVersion it was based on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bot.handlers.context import Context
-from bot.handlers.describe import autoscaler_of, fetch
+from bot.handlers.cronjobs import suspension
+from bot.handlers.describe import autoscaler_of
 from bot.handlers.format import plural, where
-from bot.handlers.lookup import get_node, get_pod
+from bot.handlers.targets import Target, ask, change_cause, rollout_notice, target
 from commands.deploy import (
-    Change,
-    Cordon,
-    DeletePod,
     Deploy,
     Pause,
     Restart,
     Resume,
     Rollback,
-    Run,
     Scale,
-    Suspend,
-    Uncordon,
 )
 from commands.errors import Invalid
 from commands.registry import Action
-from commands.replies import Actions, Awaiting, Button, Fields, Follow, Heading, Notice, Paragraph, Reply
+from commands.replies import Actions, Button, Fields, Heading, Notice, Paragraph, Reply
 from integrations.cluster import patches, resources, workloads
-from integrations.cluster.discovery import ResourceType
-from integrations.cluster.model import Json, WorkloadInfo, autoscaler_from, job_from, node_from, workload_from
-from integrations.cluster.patches import Patch
-from integrations.cluster.port import Cluster
+from integrations.cluster.model import WorkloadInfo, autoscaler_from, workload_from
 from integrations.cluster.rollout import Rollback as RollbackPlan
-
-LABELS = {"deployments": "", "statefulsets": "StatefulSet ", "daemonsets": "DaemonSet ", "cronjobs": "CronJob "}
-
-
-def change_cause(action: Change, ctx: Context, what: str) -> str:
-    who = ctx.message.user_name or ctx.user
-    place = ctx.message.channel_name or ctx.channel
-    cause = f"{what} by {who} from {place} via Pilothouse"
-    return f"{cause}: {action.reason}" if action.reason else cause
-
-
-def _ask(action: Action, command: str, summary: str, question: str, preview: Fields) -> Reply:
-    """The preview, a question, and the change kept waiting for `yes` (2 minutes)."""
-    arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
-    buttons = (Button("Yes, go ahead", "yes", changes_cluster=True, style="danger"), Button("Cancel", "no"))
-    return Reply(
-        (
-            Heading(question),
-            preview,
-            Paragraph("Reply `yes` within 2 minutes to go ahead, or `no` to cancel."),
-            Actions(buttons),
-        ),
-        awaiting=Awaiting(command, arguments, summary),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    cluster: Cluster
-    namespace: str
-    kind: str  # "deployments", "statefulsets", "daemonsets", "cronjobs"
-    name: str
-    resource: ResourceType
-    obj: Json
-
-    @property
-    def label(self) -> str:
-        """How the reply names it: `web`, StatefulSet `db`."""
-        return f"{LABELS[self.kind]}`{self.name}`"
-
-    @property
-    def ref(self) -> str:
-        """How a command names it: `web`, `sts/db`."""
-        return {"statefulsets": "sts/", "daemonsets": "ds/", "cronjobs": "cronjob/"}.get(self.kind, "") + self.name
-
-    @property
-    def workload(self) -> WorkloadInfo:
-        return workload_from(self.kind, self.obj)
-
-    def change(self, patch: Patch | workloads.Build, cause: str | None) -> Json:
-        """Dry run first, then for real."""
-        return workloads.both(
-            lambda dry: workloads.change(
-                self.cluster, self.resource, self.namespace, self.name, patch, cause=cause, dry_run=dry
-            )
-        )
-
-    def follow(self) -> Follow | None:
-        if self.kind == "cronjobs":
-            return None
-        return Follow(self.cluster.name, self.namespace, self.name, self.kind)
-
-
-def _target(action: Change, ctx: Context, *, unless_paused: str | None = None) -> Target:
-    """The workload an action changes, as it is now.
-
-    `unless_paused` names the verb to refuse on a paused Deployment, as kubectl refuses it: a
-    paused Deployment would not roll, and the change would wait unseen.
-    """
-    cluster = ctx.cluster(action.cluster)
-    namespace = action.namespace or cluster.default_namespace
-    kind, name = action.target
-    obj = fetch(cluster, resources.WORKLOADS[kind], namespace, name)
-    target = Target(cluster, namespace, kind, name, resources.require(cluster, resources.WORKLOADS[kind]), obj)
-    if unless_paused and kind == "deployments" and target.workload.paused:
-        raise Invalid(f"`{name}` is paused: resume it first, then {unless_paused}.", cluster=cluster.name)
-    return target
-
-
-def _on_delete(t: Target) -> Notice | None:
-    """StatefulSets and DaemonSets with the OnDelete strategy change no pod by themselves: say so."""
-    if t.kind in ("statefulsets", "daemonsets") and t.workload.strategy == "OnDelete":
-        return Notice(
-            "warning",
-            f"{t.label} uses the OnDelete strategy: pods change only when deleted. "
-            f"`delete pod POD` replaces one with the new template.",
-        )
-    return None
-
-
-def _rollout_notice(t: Target, text: str) -> tuple[Notice, Follow | None]:
-    """The closing note of a change that rolls pods, and what to follow (nothing for OnDelete)."""
-    honest = _on_delete(t)
-    if honest is not None:
-        return honest, None
-    return Notice("ok", text), t.follow()
-
 
 # --- scale --------------------------------------------------------------------------------------
 
@@ -144,7 +38,7 @@ def _rollout_notice(t: Target, text: str) -> tuple[Notice, Follow | None]:
 def scale(action: Scale, ctx: Context) -> Reply:
     if action.replicas is None:
         return _scale_autoscaler(action, ctx)
-    t = _target(action, ctx)
+    t = target(action, ctx)
     before = t.workload
     hpa = autoscaler_of(t.cluster, t.namespace, before.kind, t.name)
     if hpa is not None:
@@ -177,7 +71,7 @@ def scale(action: Scale, ctx: Context) -> Reply:
     )
     if action.destructive and not action.confirmed:
         question = f"Scale {t.label} to 0? Every pod of it will stop."
-        return _ask(action, "scale", f"scale {t.label} to 0", question, preview)
+        return ask(action, "scale", f"scale {t.label} to 0", question, preview)
     after = workload_from(
         t.kind, workloads.change(t.cluster, t.resource, t.namespace, t.name, body, cause=cause, dry_run=False)
     )
@@ -241,7 +135,7 @@ def _scale_autoscaler(action: Scale, ctx: Context) -> Reply:
 
 
 def deploy(action: Deploy, ctx: Context) -> Reply:
-    t = _target(action, ctx)
+    t = target(action, ctx)
     template = patches.pod_template(t.kind, t.obj)
     containers = {c["name"]: c.get("image", "") for c in template.get("spec", {}).get("containers", [])}
     if action.container is None and len(containers) > 1:
@@ -276,7 +170,7 @@ def deploy(action: Deploy, ctx: Context) -> Reply:
             )
         )
     pods = workload_from(t.kind, after).desired
-    notice, follow = _rollout_notice(
+    notice, follow = rollout_notice(
         t,
         f"Rollout started ({plural(pods, 'pod')}). `status -n {t.namespace}` follows it; `rollback {t.ref}` undoes it.",
     )
@@ -285,7 +179,7 @@ def deploy(action: Deploy, ctx: Context) -> Reply:
 
 
 def restart(action: Restart, ctx: Context) -> Reply:
-    t = _target(action, ctx, unless_paused="restart")
+    t = target(action, ctx, unless_paused="restart")
     before = t.workload
     at = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
     cause = change_cause(action, ctx, f"restart {t.ref}")
@@ -297,15 +191,15 @@ def restart(action: Restart, ctx: Context) -> Reply:
             ("Revision", f"{before.revision} → {int(before.revision) + 1}" if before.revision else "a new one")
         )
     fields.append(("Change-cause", cause))
-    notice, follow = _rollout_notice(t, f"Rollout started. `status -n {t.namespace}` or `history {t.ref}` follow it.")
+    notice, follow = rollout_notice(t, f"Rollout started. `status -n {t.namespace}` or `history {t.ref}` follow it.")
     heading = Heading(f"Restarting {t.label} in {where(t.namespace, t.cluster.name)}")
     return Reply((heading, Fields(tuple(fields)), notice), follow=follow)
 
 
 def rollback(action: Rollback, ctx: Context) -> Reply:
-    t = _target(action, ctx, unless_paused="roll back")
-    target = f"revision {action.to_revision}" if action.to_revision else "the previous revision"
-    cause = change_cause(action, ctx, f"roll back {t.ref} to {target}")
+    t = target(action, ctx, unless_paused="roll back")
+    wanted = f"revision {action.to_revision}" if action.to_revision else "the previous revision"
+    cause = change_cause(action, ctx, f"roll back {t.ref} to {wanted}")
 
     def run(dry: bool) -> RollbackPlan:
         return workloads.rollback(
@@ -331,7 +225,7 @@ def rollback(action: Rollback, ctx: Context) -> Reply:
                 "A StatefulSet does not replace such a pod by itself (Kubernetes: forced rollback)."
             )
         )
-    notice, follow = _rollout_notice(t, f"Rollout started. `history {t.ref}` shows it as the newest revision.")
+    notice, follow = rollout_notice(t, f"Rollout started. `history {t.ref}` shows it as the newest revision.")
     return Reply((*blocks, notice), follow=follow)
 
 
@@ -356,9 +250,9 @@ def _unstick(t: Target, before: WorkloadInfo) -> list[str]:
 
 
 def _pause_or_resume(action: Pause | Resume, ctx: Context) -> Reply:
-    t = _target(action, ctx)
+    t = target(action, ctx)
     if t.kind == "cronjobs":
-        return _suspension(t, action, ctx, suspend=False)
+        return suspension(t, action, ctx, suspend=False)
     pause = isinstance(action, Pause)
     if t.workload.paused == pause:
         state = "already paused" if pause else "not paused"
@@ -373,116 +267,11 @@ def _pause_or_resume(action: Pause | Resume, ctx: Context) -> Reply:
     return Reply((heading, Fields((("Change-cause", cause),)), Notice("ok", effect)))
 
 
-def suspend(action: Suspend, ctx: Context) -> Reply:
-    return _suspension(_target(action, ctx), action, ctx, suspend=True)
-
-
-def _suspension(t: Target, action: Change, ctx: Context, *, suspend: bool) -> Reply:
-    if bool(t.obj["spec"].get("suspend")) == suspend:
-        state = "already suspended" if suspend else "not suspended"
-        return Reply((Notice("info", f"{t.label} is {state}; nothing to do."),), effect="nothing")
-    verb = "suspend" if suspend else "resume"
-    cause = change_cause(action, ctx, f"{verb} {t.ref}")
-    t.change(patches.suspended(suspend), cause)
-    effect = (
-        "No new Jobs start on its schedule; Jobs already running go on. `resume` lets them start again."
-        if suspend
-        else f"Jobs start again on its schedule (`{t.obj['spec'].get('schedule', '')}`)."
-    )
-    heading = Heading(f"{'Suspended' if suspend else 'Resumed'} {t.label} in {where(t.namespace, t.cluster.name)}")
-    return Reply((heading, Fields((("Change-cause", cause),)), Notice("ok", effect)))
-
-
-def run(action: Run, ctx: Context) -> Reply:
-    """A Job from the CronJob's template now, followed to completion or failure."""
-    t = _target(action, ctx)
-    at = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    cause = change_cause(action, ctx, f"run {t.ref}")
-    job = workloads.job_from_cronjob(t.obj, at=at, cause=cause)
-    jobs = resources.require(t.cluster, resources.JOBS)
-    t.cluster.create_object(jobs, t.namespace, job, dry_run=True)
-    made = job_from(t.cluster.create_object(jobs, t.namespace, job, dry_run=False))
-    note = " (the CronJob is suspended: only this run starts)" if t.obj["spec"].get("suspend") else ""
-    return Reply(
-        (
-            Heading(f"Running {t.label} now in {where(t.namespace, t.cluster.name)}"),
-            Fields((("Job", made.name), ("Images", ", ".join(i for _, i in made.images)), ("Change-cause", cause))),
-            Notice("ok", f"Job `{made.name}` started{note}. `describe job {made.name}` shows it."),
-        ),
-        follow=Follow(t.cluster.name, t.namespace, made.name, "jobs"),
-    )
-
-
-# --- nodes and pods -------------------------------------------------------------------------------
-
-
-def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
-    cluster = ctx.cluster(action.cluster)
-    cordon = isinstance(action, Cordon)
-    before = get_node(cluster, action.node)
-    if before.unschedulable == cordon:
-        state = "already cordoned" if cordon else "not cordoned"
-        return Reply((Notice("info", f"Node `{action.node}` is {state}; nothing to do."),), effect="nothing")
-    nodes = resources.require(cluster, resources.NODES)
-    body = Patch({"spec": {"unschedulable": cordon}})
-
-    def change(dry: bool) -> Json:
-        return workloads.change(cluster, nodes, None, action.node, body, cause=None, dry_run=dry)
-
-    change(True)
-    preview = Fields((("Node", f"{action.node} ({before.status})"), ("Cluster", cluster.name)))
-    if cordon and not action.confirmed:
-        question = f"Cordon node `{action.node}`? No new pods will be scheduled on it."
-        return _ask(action, "cordon", f"cordon node `{action.node}`", question, preview)
-    after = node_from(change(False))
-    effect = (
-        "No new pods will be scheduled here; pods already on it keep running."
-        if cordon
-        else "New pods may be scheduled here again."
-    )
-    return Reply(
-        (
-            Heading(f"{'Cordoned' if cordon else 'Uncordoned'} node `{action.node}`"),
-            Fields((("Status", after.status),)),
-            Notice("ok", effect),
-        )
-    )
-
-
-def delete_pod(action: DeletePod, ctx: Context) -> Reply:
-    cluster = ctx.cluster(action.cluster)
-    namespace = action.namespace or cluster.default_namespace
-    pod = get_pod(cluster, namespace, action.pod)
-    pods = resources.require(cluster, resources.PODS)
-    cluster.delete_object(pods, namespace, action.pod, dry_run=True)
-    owner_kind = (pod.owner or "").split("/", 1)[0]
-    fate = (
-        f"its {owner_kind} starts a replacement"
-        if owner_kind in ("ReplicaSet", "StatefulSet", "DaemonSet")
-        else "it has no controller: it will not come back"
-        if not pod.owner
-        else f"its owner, {pod.owner}, decides what comes next"
-    )
-    if not action.confirmed:
-        preview = Fields((("Pod", f"{pod.name} ({pod.status}, {pod.restarts} restarts)"), ("Then", fate)))
-        question = f"Delete pod `{action.pod}`?"
-        return _ask(action, "delete pod", f"delete pod `{action.pod}`", question, preview)
-    cluster.delete_object(pods, namespace, action.pod, dry_run=False)
-    return Reply(
-        (Heading(f"Deleted pod `{action.pod}` in {where(namespace, cluster.name)}"), Notice("ok", f"Done: {fate}."))
-    )
-
-
 HANDLERS: dict[type[Action], Callable[[Any, Context], Reply]] = {
     Deploy: deploy,
-    DeletePod: delete_pod,
     Scale: scale,
     Restart: restart,
     Rollback: rollback,
     Pause: _pause_or_resume,
     Resume: _pause_or_resume,
-    Suspend: suspend,
-    Run: run,
-    Cordon: _cordon_or_uncordon,
-    Uncordon: _cordon_or_uncordon,
 }
