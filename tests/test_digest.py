@@ -15,8 +15,8 @@ from commands.replies import Notice, Table
 from integrations.cluster import demo as seed
 from integrations.cluster import resources
 from integrations.cluster.clusters import Clusters
-from integrations.cluster.model import job_from
 from integrations.cluster.simulated import SimulatedCluster
+from integrations.cluster.workload_model import job_from
 from integrations.render.text import render as text
 from integrations.store.memory import MemoryStore
 from tests.chat import chat

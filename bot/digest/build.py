@@ -10,8 +10,9 @@ from datetime import datetime
 from bot.digest.model import Digest, PilothouseChange, Scope, Seen, seen
 from bot.handlers.findings import POD_PHASES, crash_looping, pod_counts, problems, warning_groups
 from bot.handlers.lookup import list_jobs
-from integrations.cluster.model import DeploymentInfo, EventInfo, JobInfo, NodeInfo, PodInfo
+from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
+from integrations.cluster.workload_model import JobInfo
 
 TOP_RESTARTERS = 5
 

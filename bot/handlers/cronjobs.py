@@ -17,7 +17,7 @@ from commands.deploy import (
 from commands.registry import Action
 from commands.replies import Fields, Follow, Heading, Notice, Reply
 from integrations.cluster import patches, resources, workloads
-from integrations.cluster.model import job_from
+from integrations.cluster.workload_model import job_from
 
 
 def suspend(action: Suspend, ctx: Context) -> Reply:

@@ -29,8 +29,8 @@ from commands.errors import Invalid
 from commands.registry import Action
 from commands.replies import Actions, Button, Fields, Heading, Notice, Paragraph, Reply
 from integrations.cluster import patches, resources, workloads
-from integrations.cluster.model import WorkloadInfo, autoscaler_from, workload_from
 from integrations.cluster.rollout import Rollback as RollbackPlan
+from integrations.cluster.workload_model import WorkloadInfo, autoscaler_from, workload_from
 
 # --- scale --------------------------------------------------------------------------------------
 

@@ -11,18 +11,16 @@ from bot.handlers.lookup import get_pod, require_namespace, suggest_missing
 from commands.errors import NotFound
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
 from integrations.cluster import resources
-from integrations.cluster.model import (
+from integrations.cluster.model import EventInfo, Json, PodInfo
+from integrations.cluster.port import Cluster
+from integrations.cluster.workload_model import (
     AutoscalerInfo,
-    EventInfo,
-    Json,
-    PodInfo,
     WorkloadInfo,
     autoscaler_from,
     cronjob_from,
     job_from,
     workload_from,
 )
-from integrations.cluster.port import Cluster
 
 POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE")
 
@@ -226,7 +224,7 @@ JOB_COLUMNS = ("NAME", "COMPLETIONS", "DURATION", "AGE", "RESULT")
 
 
 def job_row(j: object, ctx: Context) -> list[str]:
-    from integrations.cluster.model import JobInfo
+    from integrations.cluster.workload_model import JobInfo
 
     assert isinstance(j, JobInfo)
     duration = ""

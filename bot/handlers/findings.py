@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 from bot.handlers.format import age, clip
-from integrations.cluster.model import DeploymentInfo, EventInfo, JobInfo, NodeInfo, PodInfo
+from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
+from integrations.cluster.workload_model import JobInfo
 
 Category = Literal["node-not-ready", "unavailable", "crash-loop", "pending", "failing", "failed-job"]
 POD_PHASES = ("running", "pending", "failing", "succeeded", "failed", "unknown")

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 from commands.errors import NotFound
 from integrations.cluster import resources
-from integrations.cluster.model import DeploymentInfo, JobInfo, NodeInfo, PodInfo, job_from
+from integrations.cluster.model import DeploymentInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
+from integrations.cluster.workload_model import JobInfo, job_from
 
 
 def suggest_missing(error: NotFound, names: Callable[[], Sequence[str]]) -> NotFound:

@@ -16,9 +16,10 @@ from commands.registry import Action
 from commands.replies import Actions, Awaiting, Button, Fields, Follow, Heading, Notice, Paragraph, Reply
 from integrations.cluster import resources, workloads
 from integrations.cluster.discovery import ResourceType
-from integrations.cluster.model import Json, WorkloadInfo, workload_from
+from integrations.cluster.model import Json
 from integrations.cluster.patches import Patch
 from integrations.cluster.port import Cluster
+from integrations.cluster.workload_model import WorkloadInfo, workload_from
 
 LABELS = {"deployments": "", "statefulsets": "StatefulSet ", "daemonsets": "DaemonSet ", "cronjobs": "CronJob "}
 

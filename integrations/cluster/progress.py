@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from integrations.cluster.model import DeploymentInfo, JobInfo, PodInfo, WorkloadInfo, workload_from
+from integrations.cluster.model import DeploymentInfo, PodInfo
+from integrations.cluster.workload_model import JobInfo, WorkloadInfo
 
 # Waiting reasons that mean the pod will not start without a change (a new image, a fix).
 FATAL_WAITING = frozenset(
@@ -164,6 +165,3 @@ def _as_workload(d: DeploymentInfo) -> WorkloadInfo:
         progress_deadline=d.progress_deadline,
         resource_version=d.resource_version,
     )
-
-
-__all__ = ["RolloutState", "assess", "assess_job", "complete", "pod_failures", "workload_from"]

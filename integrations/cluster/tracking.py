@@ -19,9 +19,10 @@ from typing import Any
 
 from commands.errors import ClusterError, NotFound
 from integrations.cluster import resources
-from integrations.cluster.model import JobInfo, PodChange, PodInfo, WorkloadInfo, job_from, workload_from
+from integrations.cluster.model import PodChange, PodInfo
 from integrations.cluster.port import Cancel, Cluster
 from integrations.cluster.progress import RolloutState, assess, assess_job
+from integrations.cluster.workload_model import JobInfo, WorkloadInfo, job_from, workload_from
 
 log = logging.getLogger(__name__)
 
