@@ -33,6 +33,12 @@ class Metrics:
             "pilothouse_slack_api_retries_total", "Slack Web API calls retried", ["reason"], registry=r
         )
         self.in_flight = Gauge("pilothouse_work_in_flight", "Work running or waiting behind acks", registry=r)
+        self.cluster_reachable = Gauge(
+            "pilothouse_cluster_reachable",
+            "1 if the cluster's API server answered the last probe",
+            ["cluster"],
+            registry=r,
+        )
         self.refused = Counter(
             "pilothouse_http_refused_total",
             "Requests to the Slack endpoint refused before any work: unsigned, too large or malformed",

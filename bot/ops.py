@@ -18,15 +18,22 @@ from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
 
-READY_CACHE_SECONDS = 5.0  # probes come every few seconds; clusters need not be asked each time
+READY_CACHE_SECONDS = 5.0  # probes come every few seconds; the store need not be asked each time
+CLUSTER_PROBE_SECONDS = 30.0
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Readiness:
-    def __init__(self, store: Store, clusters: Clusters) -> None:
+    """Can this process serve? The store answers, and in Socket Mode the connection to Slack is up.
+
+    Clusters are not asked: one remote cluster going down must not take every replica out of its
+    Service. Their reachability is in /metrics (`ClusterProbe`) and in the `clusters` command.
+    """
+
+    def __init__(self, store: Store, slack_connected: Callable[[], bool] | None = None) -> None:
         self._store = store
-        self._clusters = clusters
+        self._slack_connected = slack_connected
         self._lock = threading.Lock()
         self._cached: tuple[float, bool, dict[str, str]] | None = None
         self._problems: dict[str, str] = {}
@@ -49,18 +56,47 @@ class Readiness:
             checks["store"] = "ok"
         except PilothouseError as e:
             checks["store"], problems["store"] = "unavailable", e.message
-        members = list(self._clusters)
-        with ThreadPoolExecutor(max_workers=min(8, len(members))) as pool:
-            for info in pool.map(lambda c: c.info(), members):
-                name = f"cluster:{info.name}"
-                checks[name] = "ok" if info.reachable else "unreachable"
-                if not info.reachable:
-                    problems[name] = info.error or "unreachable"
+        if self._slack_connected is not None:
+            connected = self._slack_connected()
+            checks["slack"] = "ok" if connected else "disconnected"
+            if not connected:
+                problems["slack"] = "the Socket Mode connection to Slack is down"
         if problems != self._problems:
             for name, why in problems.items():
                 log.warning("readiness: %s: %s", name, why)
             self._problems = problems
         return all(v == "ok" for v in checks.values()), checks
+
+
+class ClusterProbe:
+    """Asks every cluster now and then whether it answers, for the metrics (never for readiness)."""
+
+    def __init__(self, clusters: Clusters, metrics: Metrics, *, every: float = CLUSTER_PROBE_SECONDS) -> None:
+        self._clusters = clusters
+        self._metrics = metrics
+        self._every = every
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pilothouse-cluster-probe", daemon=True)
+
+    def start(self) -> ClusterProbe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=1)  # a probe in flight ends on its own (request timeout)
+
+    def probe(self) -> None:
+        members = list(self._clusters)
+        with ThreadPoolExecutor(max_workers=min(8, len(members))) as pool:
+            for info in pool.map(lambda c: c.info(), members):
+                self._metrics.cluster_reachable.labels(info.name).set(1 if info.reachable else 0)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.probe()
+            self._stopping.wait(self._every)
 
 
 def ops_app(readiness: Readiness, metrics: Metrics, worker: Worker | None, fallback: WsgiApp | None = None) -> WsgiApp:

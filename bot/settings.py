@@ -1,15 +1,44 @@
-"""Settings from the environment (prefix `PILOTHOUSE_`). Secrets are `SecretStr`: never printed."""
+"""Settings from the environment (prefix `PILOTHOUSE_`). Secrets are `SecretStr`: never printed.
+
+Every setting belongs to one of `GROUPS` and says what it does: the README's settings tables and
+the chart's `settings:` values are generated from these declarations (scripts/settings_docs.py;
+`scripts/test` fails when they drift).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.store.redis_url import redis_url_problem
+
+
+class Group(NamedTuple):
+    title: str
+    about: str
+
+
+GROUPS: dict[str, Group] = {
+    "slack": Group("Slack and HTTP", "How Pilothouse connects to Slack, and the HTTP port it serves."),
+    "clusters": Group("Clusters", "Which Kubernetes clusters Pilothouse talks to, and how."),
+    "store": Group("State store", "Where conversations, schedules and the audit trail are kept."),
+    "work": Group("Work pool", "How the work behind the acknowledgements runs."),
+    "scheduler": Group("Scheduler", "Scheduled digests: which replica posts them, and how late one may be."),
+    "policy": Group("Policy", "Who may do what, where."),
+    "logging": Group("Logging", "What Pilothouse writes to its log."),
+}
+
+
+def setting(default: Any, group: str, description: str, *, default_text: str | None = None, **field: Any) -> Any:
+    """A documented setting. `default_text` says what an unset (None) default means."""
+    extra: dict[str, Any] = {"group": group}
+    if default_text is not None:
+        extra["default_text"] = default_text
+    return Field(default, description=description, json_schema_extra=extra, **field)
 
 
 class Settings(BaseSettings):
@@ -18,60 +47,155 @@ class Settings(BaseSettings):
         env_prefix="PILOTHOUSE_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
     )
 
-    kubeconfig: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("PILOTHOUSE_KUBECONFIG", "KUBECONFIG"),
-        description="kubeconfig file(s); every context becomes a cluster named after it",
+    # --- Slack and HTTP ---
+    slack_bot_token: SecretStr | None = setting(
+        None,
+        "slack",
+        "the bot token (`xoxb-…`); with it, `pilothouse` runs the Slack bot (`--shell` forces the shell)",
+        default_text="unset: the shell",
     )
-    in_cluster: bool | None = Field(
-        default=None, description="use the pod's service account (default: when running in a pod)"
+    slack_app_token: SecretStr | None = setting(
+        None, "slack", "app-level token (`xapp-…`, scope `connections:write`): Socket Mode", default_text="unset"
     )
-    in_cluster_name: str = Field(default="in-cluster", min_length=1)
-    in_cluster_namespace: str = Field(default="default", min_length=1)
-    default_cluster: str | None = Field(default=None, description="default: the current context")
-    channel_clusters: str = Field(default="", description="per-channel default clusters: 'C0123=prod-eu,C0456=staging'")
-    redis_url: SecretStr | None = Field(default=None, description="redis://[:password@]host:port/db")
-    policy_file: Path | None = Field(default=None, description="YAML policy rules")
-    request_timeout: float = Field(default=10.0, gt=0, le=300)
-    log_level: str = Field(default="WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")  # JSON lines for the bot
-    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…: the bot's token")
-    slack_app_token: SecretStr | None = Field(default=None, description="xapp-…: Socket Mode")
-    slack_signing_secret: SecretStr | None = Field(default=None, description="HTTP mode: verifies requests")
-    slack_api_url: str | None = Field(default=None, description="Web API base URL (gateways, proxies, tests)")
-    slack_command: str = Field(default="/pilot", pattern=r"^/[a-z0-9_-]{1,31}$")
-    slack_channels: str = Field(default="", description="comma-separated channel IDs; empty: every channel")
-    http_host: str = "0.0.0.0"
-    http_port: int = Field(default=3000, ge=0, le=65535)
-    http_threads: int = Field(default=16, ge=1, le=256, description="threads serving HTTP (acks)")
-    http_max_body: int = Field(
-        default=1024 * 1024,
+    slack_signing_secret: SecretStr | None = setting(
+        None, "slack", "HTTP mode: verifies each request's signature", default_text="unset"
+    )
+    slack_command: str = setting("/pilot", "slack", "the slash command", pattern=r"^/[a-z0-9_-]{1,31}$")
+    slack_channels: str = setting(
+        "",
+        "slack",
+        "comma-separated channel IDs Pilothouse answers in (direct messages always work)",
+        default_text="every channel",
+    )
+    slack_api_url: str | None = setting(
+        None,
+        "slack",
+        "Web API base URL, for Slack-compatible gateways and proxies",
+        default_text="`https://slack.com/api/`",
+    )
+    http_host: str = setting(
+        "0.0.0.0", "slack", "where `/slack/events` (HTTP mode) and `/healthz`, `/readyz`, `/metrics` listen"
+    )
+    http_port: int = setting(3000, "slack", "the HTTP port (0: any free port)", ge=0, le=65535)
+    http_max_body: int = setting(
+        1024 * 1024,
+        "slack",
+        "bytes: a larger request is refused (413) before it is read; Slack's payloads are far smaller",
         ge=16 * 1024,
         le=64 * 1024 * 1024,
-        description="bytes: a larger request is refused (413) before it is read; Slack's payloads are far smaller",
     )
-    request_budget: float = Field(
-        default=30.0,
+
+    # --- Clusters ---
+    kubeconfig: str | None = setting(
+        None,
+        "clusters",
+        "kubeconfig file(s), `:`-separated (`KUBECONFIG` also works); every context becomes a cluster named after it",
+        default_text="unset: the simulated demo cluster (or the pod's own cluster)",
+        validation_alias=AliasChoices("PILOTHOUSE_KUBECONFIG", "KUBECONFIG"),
+    )
+    in_cluster: bool | None = setting(
+        None,
+        "clusters",
+        "use the pod's service account for its own cluster",
+        default_text="on in a pod without a kubeconfig",
+    )
+    in_cluster_name: str = setting("in-cluster", "clusters", "the name of the pod's own cluster", min_length=1)
+    in_cluster_namespace: str = setting(
+        "default", "clusters", "the default namespace of the pod's own cluster", min_length=1
+    )
+    default_cluster: str | None = setting(
+        None, "clusters", "the cluster used without `--cluster`", default_text="the kubeconfig's current context"
+    )
+    channel_clusters: str = setting(
+        "",
+        "clusters",
+        "per-channel clusters, `C0123=prod-eu,C0456=staging` (a person's `use --cluster`, then `--cluster`, win)",
+        default_text="none",
+    )
+    request_timeout: float = setting(10.0, "clusters", "seconds to wait for an API server", gt=0, le=300)
+
+    # --- State store ---
+    redis_url: SecretStr | None = setting(
+        None,
+        "store",
+        "`redis://[[user]:password@]host:port/db`, `rediss://…` (TLS) or `unix://…`: shared state and the audit "
+        "trail; checked at start-up. With Sentinel, the host is the Sentinel service name (`redis://mymaster/0`)",
+        default_text="unset: in memory (lost on exit)",
+    )
+    redis_password: SecretStr | None = setting(
+        None,
+        "store",
+        "the Redis password, if not in the URL (so it can come from a Secret as it is)",
+        default_text="unset",
+    )
+    redis_ca_file: Path | None = setting(
+        None,
+        "store",
+        "PEM file of the CA(s) that signed the Redis (and Sentinel) TLS certificates",
+        default_text="the system's CAs",
+    )
+    redis_sentinels: str = setting(
+        "",
+        "store",
+        "Redis Sentinel: comma-separated `host:port` of the sentinels, which name the master",
+        default_text="unset: no Sentinel",
+    )
+    redis_sentinel_password: SecretStr | None = setting(
+        None, "store", "the password of the sentinels, if they need one", default_text="unset"
+    )
+
+    # --- Work pool ---
+    http_threads: int = setting(16, "work", "threads serving HTTP and acking", ge=1, le=256)
+    work_processes: int | None = setting(
+        None,
+        "work",
+        "worker processes running the bot's jobs (real clusters with Redis); 0: in the front process",
+        default_text="4 (0 with the demo cluster or no Redis)",
+        ge=0,
+        le=64,
+    )
+    workers: int = setting(16, "work", "threads doing the work, when it is not in worker processes", ge=1, le=256)
+    work_queue: int = setting(1000, "work", "work waiting before people are asked to retry", ge=0, le=100_000)
+    request_budget: float = setting(
+        30.0,
+        "work",
+        "seconds one message may take: past it the request is stopped and the person told so",
         ge=1,
         le=600,
-        description="seconds one message may take: past it the request is stopped and the person told so",
     )
-    workers: int = Field(default=16, ge=1, le=256, description="threads doing the work, when not in processes")
-    work_queue: int = Field(default=1000, ge=0, le=100_000, description="work waiting before users are asked to retry")
-    work_processes: int | None = Field(
-        default=None, ge=0, le=64, description="processes running the pipeline for the bot; 0: in the front process"
+    work_settle: float = setting(0.05, "work", "seconds of quiet before a burst's work starts (0: at once)", ge=0, le=1)
+
+    # --- Scheduler ---
+    leader_election: Literal["auto", "redis", "lease", "none"] = setting(
+        "auto",
+        "scheduler",
+        "who posts scheduled digests: `lease` (a Kubernetes Lease), `redis` (a Redis lock), `none` (this process)",
+        default_text="`auto`: a Lease in a pod, else Redis when configured, else none",
     )
-    work_settle: float = Field(
-        default=0.05, ge=0, le=1, description="seconds of quiet before a burst's work starts (acks first); 0: at once"
+    leader_ttl: float = setting(
+        15.0, "scheduler", "seconds a silent leader keeps the role (lease duration, lock TTL)", ge=3, le=300
     )
-    # Scheduled digests: which replica posts them (the leader) and how late one may still be posted.
-    leader_election: Literal["auto", "redis", "lease", "none"] = Field(
-        default="auto", description="auto: a Kubernetes Lease in a pod, else a Redis lock, else this process alone"
+    leader_lease_name: str = setting("pilothouse-scheduler", "scheduler", "the Lease's name", min_length=1)
+    leader_lease_namespace: str | None = setting(
+        None, "scheduler", "the Lease's namespace", default_text="the pod's own cluster's default namespace"
     )
-    leader_ttl: float = Field(default=15.0, ge=3, le=300, description="seconds a leader may go silent")
-    leader_lease_name: str = Field(default="pilothouse-scheduler", min_length=1)
-    leader_lease_namespace: str | None = Field(default=None, description="default: the in-cluster namespace")
-    digest_misfire_grace: float = Field(default=3600.0, ge=1, description="a digest this late is still posted")
-    digest_late_after: float = Field(default=60.0, ge=0, description="a digest this late says so")
+    digest_misfire_grace: float = setting(
+        3600.0, "scheduler", "seconds after its time a missed digest is still posted", ge=1
+    )
+    digest_late_after: float = setting(60.0, "scheduler", "seconds after its time a digest says it is late", ge=0)
+
+    # --- Policy ---
+    policy_file: Path | None = setting(
+        None, "policy", "YAML policy rules (README, “Policy rules”)", default_text="built-in rules: reads for everyone"
+    )
+
+    # --- Logging ---
+    log_level: str = setting(
+        "WARNING",
+        "logging",
+        "`DEBUG`, `INFO`, `WARNING` or `ERROR` (JSON lines when running the Slack bot)",
+        pattern="^(DEBUG|INFO|WARNING|ERROR)$",
+    )
 
     @field_validator("redis_url")
     @classmethod

@@ -4,6 +4,9 @@ which implementation of each port is used."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
 
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -14,6 +17,9 @@ from commands.errors import ConfigError
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.port import Cluster
 from integrations.store.port import Store
+
+if TYPE_CHECKING:
+    from integrations.store.connection import RedisTarget
 
 DEMO_CLUSTER = "demo"
 
@@ -50,14 +56,39 @@ def build_clusters(settings: Settings) -> Clusters:
     return Clusters(found, default or found[0].name)
 
 
-def build_store(settings: Settings) -> Store:
+def redis_target(settings: Settings) -> RedisTarget | None:
+    """Where Redis is (a URL, or Sentinel), or None for the embedded store."""
     if settings.redis_url is None:
+        if settings.redis_sentinels:
+            raise ConfigError(
+                "PILOTHOUSE_REDIS_SENTINELS needs PILOTHOUSE_REDIS_URL, whose host names the Sentinel service.",
+                hint="Example: PILOTHOUSE_REDIS_URL=redis://mymaster/0",
+            )
+        return None
+    from integrations.store.connection import RedisTarget, parse_sentinels
+
+    return RedisTarget(
+        url=settings.redis_url.get_secret_value(),
+        password=_secret(settings.redis_password),
+        ca_file=settings.redis_ca_file,
+        sentinels=parse_sentinels(settings.redis_sentinels),
+        sentinel_password=_secret(settings.redis_sentinel_password),
+    )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+def build_store(settings: Settings) -> Store:
+    target = redis_target(settings)
+    if target is None:
         from integrations.store.memory import MemoryStore
 
         return MemoryStore()
     from integrations.store.redis_store import RedisStore
 
-    store = RedisStore(settings.redis_url.get_secret_value())
+    store = RedisStore(target)
     store.ping()  # fail at start-up, with a clear message, rather than on the first command
     return store
 

@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.digest.posting import Poster, ScheduledDigests
 from bot.digest.service import DigestMaker
 from bot.settings import Settings
-from bot.wiring import App
+from bot.wiring import App, redis_target
 from commands.errors import ConfigError
 from integrations.scheduler.leader import Leadership, RedisLeader, SoleLeader
 from integrations.scheduler.runner import LeaderScheduler
@@ -23,9 +23,10 @@ def leadership(app: App) -> Leadership:
     if kind == "auto":
         kind = "lease" if settings.use_in_cluster else "redis" if settings.redis_url else "none"
     if kind == "redis":
-        if settings.redis_url is None:
+        target = redis_target(settings)
+        if target is None:
             raise ConfigError("PILOTHOUSE_LEADER_ELECTION=redis needs PILOTHOUSE_REDIS_URL.")
-        return RedisLeader(settings.redis_url.get_secret_value(), ttl=settings.leader_ttl)
+        return RedisLeader(target, ttl=settings.leader_ttl)
     if kind == "lease":
         return _lease(app, settings)
     return SoleLeader()

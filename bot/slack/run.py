@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot import work_pool
 from bot.budget import Overrun
 from bot.digest.wiring import Fire, scheduled_digests
-from bot.ops import Readiness, ops_app
+from bot.ops import ClusterProbe, Readiness, ops_app
 from bot.slack.app import create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
 from bot.slack.endpoint import SlackEndpoint
@@ -40,11 +40,13 @@ class SlackBot:
     interactions: Interactions
     http: HttpServer
     socket: SocketMode | None
+    probe: ClusterProbe
     digests: LeaderScheduler | None = None  # posts scheduled digests while this replica leads
     work: SlackWork | None = None  # the jobs' work, when it runs in this process
 
     def start(self) -> SlackBot:
         self.http.start()
+        self.probe.start()
         if self.socket is not None:
             self.socket.connect()
         if self.digests is not None:
@@ -56,6 +58,7 @@ class SlackBot:
             self.digests.stop()  # first: a replica shutting down hands the schedule over at once
         if self.socket is not None:
             self.socket.close()
+        self.probe.stop()
         self.http.stop()
         self.jobs.shutdown(wait=True)
         self.handlers.shutdown(wait=True)
@@ -126,13 +129,17 @@ def build(pilothouse: Pilothouse) -> SlackBot:
         channels=settings.slack_channel_ids,
     )
     bolt = create_app(settings, front_door, client, http=not socket_mode)
-    readiness = Readiness(pilothouse.store, pilothouse.clusters)
     endpoint = None
     if not socket_mode:
         assert settings.slack_signing_secret is not None
         secret = settings.slack_signing_secret.get_secret_value()
         metrics = pilothouse.metrics
         endpoint = SlackEndpoint(bolt, signing_secret=secret, max_body=settings.http_max_body, metrics=metrics)
+    socket = None
+    if socket_mode:
+        assert settings.slack_app_token is not None
+        socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
+    readiness = Readiness(pilothouse.store, slack_connected=socket.connected if socket else None)
     wsgi = ops_app(readiness, pilothouse.metrics, jobs, fallback=endpoint)
     http = HttpServer(
         wsgi,
@@ -141,12 +148,9 @@ def build(pilothouse: Pilothouse) -> SlackBot:
         threads=settings.http_threads,
         max_body=settings.http_max_body,
     )
-    socket = None
-    if socket_mode:
-        assert settings.slack_app_token is not None
-        socket = SocketMode(bolt, app_token=settings.slack_app_token.get_secret_value(), client=client)
+    probe = ClusterProbe(pilothouse.clusters, pilothouse.metrics)
     digests = scheduled_digests(pilothouse, SlackPoster(client), elsewhere=fire_digest)
-    return SlackBot(bolt, jobs, handlers, interactions, http, socket, digests, work)
+    return SlackBot(bolt, jobs, handlers, interactions, http, socket, probe, digests, work)
 
 
 def run(pilothouse: Pilothouse) -> int:

@@ -69,6 +69,9 @@ class SocketMode:
     def connect(self) -> None:
         self._handler.connect()  # type: ignore[no-untyped-call]
 
+    def connected(self) -> bool:
+        return bool(self._handler.client.is_connected())
+
     def close(self) -> None:
         """Close in milliseconds rather than ~4 s: the builtin client's receiver sits in a blocking
         recv() (3 s timeout) holding the lock close() needs, and its message processor polls a

@@ -18,6 +18,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from integrations.store.connection import RedisTarget, connect
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +77,12 @@ class SoleLeader:
 
 
 class RedisLeader:
-    def __init__(self, url: str, *, key: str = "pilothouse:leader:scheduler", ttl: float = 15.0) -> None:
+    def __init__(
+        self, target: RedisTarget | str, *, key: str = "pilothouse:leader:scheduler", ttl: float = 15.0
+    ) -> None:
         self.identity = f"{uuid.uuid4().hex[:12]}"
-        self._redis = redis.Redis.from_url(url, socket_timeout=ttl / 3, socket_connect_timeout=ttl / 3)
+        # No retries: a leader that cannot extend its key within TTL/3 must give the role up.
+        self._redis = connect(RedisTarget.of(target), timeout=ttl / 3, retry=Retry(NoBackoff(), 0))
         self._key = key
         self._ttl_ms = int(ttl * 1000)
         self._interval = ttl / 3

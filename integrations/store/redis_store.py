@@ -8,7 +8,8 @@ from typing import TypeVar
 import redis
 
 from commands.errors import StoreUnavailable
-from integrations.redact import redact_text, redact_url
+from integrations.redact import redact_text
+from integrations.store.connection import RedisTarget, connect
 from integrations.store.port import Change
 
 T = TypeVar("T")
@@ -16,16 +17,11 @@ U = TypeVar("U")
 
 
 class RedisStore:
-    def __init__(self, url: str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
-        self._where = redact_url(url)
+    def __init__(self, target: RedisTarget | str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
+        target = RedisTarget.of(target)
+        self._where = target.where
         self._prefix = prefix
-        self._redis = redis.Redis.from_url(
-            url,
-            decode_responses=True,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-        )
+        self._redis = connect(target, timeout=timeout, decode_responses=True)
 
     def _call(self, operation: Callable[[], T]) -> T:
         try:
@@ -33,7 +29,7 @@ class RedisStore:
         except redis.RedisError as e:
             raise StoreUnavailable(
                 f"The state store at {self._where} cannot be used: {type(e).__name__}: {redact_text(str(e))}",
-                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL is right.",
+                hint="Check that Redis is running and PILOTHOUSE_REDIS_URL (and PILOTHOUSE_REDIS_SENTINELS) are right.",
             ) from e
 
     def _key(self, key: str) -> str:
