@@ -1,9 +1,12 @@
-"""Benchmark of the read path: `get pods -A` on a real control plane seeded with N pods.
+"""Benchmark of the read path: `get pods -A` and `get sts -A` on a real control plane seeded
+with N pods (and a StatefulSet in each namespace).
 
+`get` is the generic read path: discovery, then the API server's own table printing, paged.
 Measured in the same run, against the same API server:
-  - pilothouse, in-process: the `Cluster` port's list plus the rendered reply (no start-up)
-  - pilothouse, the whole command: `pilothouse` with the line piped in (start-up included)
-  - kubectl get pods -A -o json > /dev/null
+  - pilothouse, in-process: the generic read plus the rendered reply (no start-up, warm discovery)
+  - pilothouse, the whole command: `pilothouse` with the line piped in (start-up and discovery included)
+  - kubectl get pods -A and kubectl get sts -A (table printing too: the same work on the server),
+    and kubectl get pods -A -o json > /dev/null (whole objects)
 Prints median wall time and peak memory of each, and the ratios to kubectl.
 
     .venv/bin/python bench/read_path.py [--pods 2000] [--runs 5]
@@ -63,12 +66,29 @@ def seed(cp: ControlPlane, pods: int) -> None:
                 },
             }
         )
+        objects.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": {"name": "store", "namespace": ns},
+                "spec": {
+                    "replicas": 2,
+                    "serviceName": "store",
+                    "selector": {"matchLabels": {"app": "store"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "store", "tier": "bench-sts"}},
+                        "spec": {"containers": [{"name": "db", "image": "postgres:16.3"}]},
+                    },
+                },
+            }
+        )
     apply_objects(api, objects)
     deadline = time.monotonic() + 600
     while True:
         items = request(api, "GET", "/api/v1/pods", query={"labelSelector": "tier=bench"})["items"]
         running = sum(1 for p in items if p.get("status", {}).get("phase") == "Running")
-        if running >= per_namespace * NAMESPACES:
+        stores = request(api, "GET", "/apis/apps/v1/statefulsets")["items"]
+        if running >= per_namespace * NAMESPACES and all(s.get("status", {}).get("readyReplicas") == 2 for s in stores):
             return
         if time.monotonic() > deadline:
             raise SystemExit(f"seeding stalled at {running} running pods")
@@ -97,8 +117,8 @@ def timed_child(argv: list[str], stdin: str = "", env: dict[str, str] | None = N
     return float(elapsed), float(peak)
 
 
-def in_process(kubeconfig: str, runs: int) -> tuple[float, float, str]:
-    """Median time of `get pods -A` through the pipeline with a warm client, then its peak heap."""
+def in_process(kubeconfig: str, runs: int, line: str = "get pods -A") -> tuple[float, float, str]:
+    """Median time of a `get` through the pipeline with a warm client, then its peak heap."""
     clusters, current = clusters_from_kubeconfig(kubeconfig, timeout=60)
     pipeline = Pipeline(
         registry=default_registry(),
@@ -108,8 +128,8 @@ def in_process(kubeconfig: str, runs: int) -> tuple[float, float, str]:
     pipeline.handle(Message("bench", "bench", "clusters"))  # connect once, as a running bot would have
 
     def get_pods() -> str:
-        # The handler lists every pod (all pages) and renders a chat-sized table.
-        return render(pipeline.handle(Message("bench", "bench", "get pods -A")))
+        # The handler reads the server's table of every pod (all pages) and renders a chat-sized table.
+        return render(pipeline.handle(Message("bench", "bench", line)))
 
     times = []
     for _ in range(runs):
@@ -138,25 +158,48 @@ def main() -> None:
         env = {**os.environ, "PILOTHOUSE_KUBECONFIG": kubeconfig, "KUBECONFIG": kubeconfig}
         pilothouse = str(Path(sys.executable).parent / "pilothouse")
 
-        kubectl_runs = [timed_child([kubectl, "get", "pods", "-A", "-o", "json"], env=env) for _ in range(options.runs)]
-        command_runs = [timed_child([pilothouse], "get pods -A\n", env=env) for _ in range(options.runs)]
-        idle_runs = [timed_child([pilothouse], "clusters\n", env=env) for _ in range(options.runs)]
-        in_time, in_peak, last_line = in_process(kubeconfig, options.runs)
+        def median(runs: list[tuple[float, float]]) -> tuple[float, float]:
+            return statistics.median(t for t, _ in runs), statistics.median(m for _, m in runs)
 
-    k_time = statistics.median(t for t, _ in kubectl_runs)
-    k_rss = statistics.median(m for _, m in kubectl_runs)
-    c_time = statistics.median(t for t, _ in command_runs)
-    c_rss = statistics.median(m for _, m in command_runs)
-    idle_rss = statistics.median(m for _, m in idle_runs)
-    print(f"\nget pods -A over {options.pods} pods, median of {options.runs} runs (same API server, same run)")
+        n = options.runs
+        json_runs = median([timed_child([kubectl, "get", "pods", "-A", "-o", "json"], env=env) for _ in range(n)])
+        table_runs = median([timed_child([kubectl, "get", "pods", "-A"], env=env) for _ in range(n)])
+        sts_runs = median([timed_child([kubectl, "get", "sts", "-A"], env=env) for _ in range(n)])
+        command_runs = median([timed_child([pilothouse], "get pods -A\n", env=env) for _ in range(n)])
+        sts_command_runs = median([timed_child([pilothouse], "get sts -A\n", env=env) for _ in range(n)])
+        idle_time, idle_rss = median([timed_child([pilothouse], "clusters\n", env=env) for _ in range(n)])
+        in_time, in_peak, last_line = in_process(kubeconfig, n)
+        sts_time, sts_peak, sts_last = in_process(kubeconfig, n, "get sts -A")
+
+    k_time, k_rss = table_runs
+    print(f"\nget pods -A over {options.pods} pods, median of {n} runs (same API server, same run)")
     print(f"reply ends with: {last_line!r}")
-    print(f"{'':38} {'time':>8} {'peak memory':>14} {'time vs kubectl':>16}")
-    print(f"{'kubectl get pods -A -o json':38} {k_time:7.2f}s {k_rss:10.0f} MB RSS {'1.00x':>16}")
-    print(f"{'pilothouse (whole command, piped)':38} {c_time:7.2f}s {c_rss:10.0f} MB RSS {c_time / k_time:15.2f}x")
+    print(f"{'':40} {'time':>8} {'peak memory':>14} {'vs kubectl get pods -A':>24}")
+    print(f"{'kubectl get pods -A (table printing)':40} {k_time:7.3f}s {k_rss:10.0f} MB RSS {'1.00x':>24}")
+    j_time, j_rss = json_runs
+    print(f"{'kubectl get pods -A -o json':40} {j_time:7.3f}s {j_rss:10.0f} MB RSS {j_time / k_time:23.2f}x")
+    c_time, c_rss = command_runs
+    print(f"{'pilothouse get pods -A (whole command)':40} {c_time:7.3f}s {c_rss:10.0f} MB RSS {c_time / k_time:23.2f}x")
     print(
-        f"{'pilothouse (in-process, warm client)':38} {in_time:7.2f}s {in_peak:7.1f} MB heap {in_time / k_time:15.2f}x"
+        f"{'pilothouse get pods -A (in-process)':40} {in_time:7.3f}s {in_peak:7.1f} MB heap {in_time / k_time:23.2f}x"
     )
-    print(f"pilothouse RSS for `clusters` alone: {idle_rss:.0f} MB; listing the pods adds {c_rss - idle_rss:.0f} MB")
+    print(
+        f"pilothouse `clusters` alone (start-up, no discovery): {idle_time:.3f}s, {idle_rss:.0f} MB; "
+        f"listing the pods adds {c_rss - idle_rss:.0f} MB"
+    )
+
+    s_time, s_rss = sts_runs
+    print(f"\nget sts -A over {NAMESPACES} StatefulSets, median of {n} runs (same API server, same run)")
+    print(f"reply ends with: {sts_last!r}")
+    print(f"{'':40} {'time':>8} {'peak memory':>14} {'vs kubectl get sts -A':>24}")
+    print(f"{'kubectl get sts -A':40} {s_time:7.3f}s {s_rss:10.0f} MB RSS {'1.00x':>24}")
+    sc_time, sc_rss = sts_command_runs
+    print(
+        f"{'pilothouse get sts -A (whole command)':40} {sc_time:7.3f}s {sc_rss:10.0f} MB RSS {sc_time / s_time:23.2f}x"
+    )
+    print(
+        f"{'pilothouse get sts -A (in-process)':40} {sts_time:7.3f}s {sts_peak:7.1f} MB heap {sts_time / s_time:23.2f}x"
+    )
 
 
 if __name__ == "__main__":

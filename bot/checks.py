@@ -152,7 +152,7 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
     ]
     for binding in policy.bindings:
         for role in binding.roles:
-            commands = ", ".join(sorted(role.commands)) if len(role.commands) <= 6 else f"{len(role.commands)} commands"
+            commands = role.commands.describe()
             lines.append(
                 f"  {', '.join(binding.subjects)} → role {role.name} (binding {binding.name}): {commands}; "
                 f"clusters {role.clusters}; namespaces {role.namespaces}; {role.limits()}; {binding.where()}"

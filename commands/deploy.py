@@ -1,15 +1,29 @@
-"""Commands that change the cluster: deploy, scale, restart, rollback, pause/resume, cordon,
-delete pod. Each one previews with a server-side dry run first; destructive ones (scale to 0,
-cordon, delete pod) wait for the person to confirm."""
+"""Commands that change the cluster: deploy, scale, restart, rollback, pause/resume, suspend,
+run, cordon, delete pod. Each one previews with a server-side dry run first; destructive ones
+(scale to 0, cordon, delete pod) wait for the person to confirm.
+
+A target is `NAME` (a Deployment) or `KIND/NAME` with kubectl's names: `sts/db`, `ds/agent`,
+`cronjob/report`; each command says which kinds it takes.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import ClassVar
+
+from pydantic import Field, model_validator
 
 from commands.limits import REASON_CHARS
 from commands.read import CLUSTER, NAMESPACE, InNamespace, OnCluster
 from commands.registry import Action, CommandSpec, Confirm, Param
-from commands.values import DnsLabel, DnsSubdomain, ImageReference
+from commands.values import DnsLabel, DnsSubdomain, ImageReference, WorkloadRef, split_workload
+
+ROLLING = ("deployments", "statefulsets", "daemonsets")
+_NAMES = {
+    "deployments": "Deployments",
+    "statefulsets": "StatefulSets",
+    "daemonsets": "DaemonSets",
+    "cronjobs": "CronJobs",
+}
 
 MAX_REPLICAS = 1000  # a typo guard; policy roles set their own, lower limits
 
@@ -25,25 +39,71 @@ class Recorded(Action):
 
 
 class Change(InNamespace, Recorded):
-    """A change to a Deployment."""
+    """A change to a workload: a Deployment, or the kinds the command's KINDS name."""
 
-    name: DnsSubdomain
+    name: WorkloadRef
+    KINDS: ClassVar[tuple[str, ...]] = ROLLING
+    VERB: ClassVar[str] = "change"
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """(plural, name): ("statefulsets", "db")."""
+        return split_workload(self.name)
+
+    @model_validator(mode="after")
+    def _kind_allowed(self) -> Change:
+        kind, _ = self.target
+        if kind not in self.KINDS:
+            allowed = ", ".join(_NAMES[k] for k in self.KINDS)
+            raise ValueError(f"`{self.VERB}` works on {allowed}, not on {_NAMES.get(kind, kind)}")
+        return self
 
 
 class Scale(Change):
-    replicas: int = Field(ge=0, le=MAX_REPLICAS)
+    replicas: int | None = Field(default=None, ge=0, le=MAX_REPLICAS)
+    minimum: int | None = Field(default=None, ge=1, le=MAX_REPLICAS)  # --min/--max: the HPA's limits
+    maximum: int | None = Field(default=None, ge=1, le=MAX_REPLICAS)
+    KINDS: ClassVar[tuple[str, ...]] = ("deployments", "statefulsets")
+    VERB: ClassVar[str] = "scale"
+
+    @model_validator(mode="after")
+    def _replicas_or_limits(self) -> Scale:
+        limits = self.minimum is not None or self.maximum is not None
+        if self.replicas is None and not limits:
+            raise ValueError("give REPLICAS, or the autoscaler's limits with `--min N --max M`")
+        if self.replicas is not None and limits:
+            raise ValueError("give either REPLICAS or `--min`/`--max`, not both")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"`--min {self.minimum}` is above `--max {self.maximum}`")
+        return self
 
 
 class Restart(Change):
-    pass
+    VERB: ClassVar[str] = "restart"
 
 
 class Pause(Change):
-    pass
+    KINDS: ClassVar[tuple[str, ...]] = ("deployments",)
+    VERB: ClassVar[str] = "pause"
 
 
 class Resume(Change):
-    pass
+    """Resume a paused Deployment, or a suspended CronJob (`resume cronjob/NAME`)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("deployments", "cronjobs")
+    VERB: ClassVar[str] = "resume"
+
+
+class Suspend(Change):
+    KINDS: ClassVar[tuple[str, ...]] = ("cronjobs",)
+    VERB: ClassVar[str] = "suspend"
+
+
+class Run(Change):
+    """A Job now from a CronJob's template, as `kubectl create job --from=cronjob/NAME` makes it."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("cronjobs",)
+    VERB: ClassVar[str] = "run"
 
 
 class NodeChange(OnCluster, Recorded):
@@ -71,13 +131,16 @@ class Deploy(Change):
 
     image: ImageReference
     container: DnsLabel | None = None
+    VERB: ClassVar[str] = "deploy"
 
 
 class Rollback(Change):
     to_revision: int | None = Field(default=None, ge=1)
+    VERB: ClassVar[str] = "rollback"
 
 
-DEPLOYMENT = Param("name", "NAME", "the Deployment", required=True, topic=True)
+DEPLOYMENT = Param("name", "NAME", "the Deployment, or `sts/NAME`, `ds/NAME`", required=True, topic=True)
+CRONJOB = Param("name", "cronjob/NAME", "the CronJob", required=True, topic=True)
 
 
 def _write(
@@ -114,8 +177,9 @@ SPECS = (
     _write(
         ("deploy",),
         Deploy,
-        "Set a Deployment's image (asks which container when it has several)",
+        "Set a workload's image (asks which container when it has several), then follow the rollout",
         DEPLOYMENT,
+        "deploy sts/db postgres:16.4",
         "deploy web nginx:1.26.0 -n shop --reason 'CVE fix'",
         "deploy api ghcr.io/acme/api:3.5.0 -c api",
         aliases=(("set", "image"),),
@@ -127,20 +191,32 @@ SPECS = (
     _write(
         ("scale",),
         Scale,
-        "Set a Deployment's replicas (scaling to 0 asks you to confirm)",
+        "Set replicas of a Deployment or StatefulSet (0 asks you to confirm), or its HPA's --min/--max",
         DEPLOYMENT,
         "scale web 5 -n shop",
-        "scale web 0 -n shop --reason 'maintenance'",
+        "scale sts/db 3",
+        "scale api --min 2 --max 8 -n payments",
         aliases=(("scale", "deployment"), ("scale", "deploy")),
-        extra=(Param("replicas", "REPLICAS", f"how many pods, 0 to {MAX_REPLICAS}", required=True),),
+        extra=(
+            Param(
+                "replicas",
+                "REPLICAS",
+                f"how many pods, 0 to {MAX_REPLICAS}",
+                required=True,
+                unless=("minimum", "maximum"),
+            ),
+            Param("minimum", "N", "the HorizontalPodAutoscaler's minReplicas", ("--min",)),
+            Param("maximum", "M", "the HorizontalPodAutoscaler's maxReplicas", ("--max",)),
+        ),
         confirm=Confirm("scaling to 0 stops every pod", when=_to_zero),
     ),
     _write(
         ("restart",),
         Restart,
-        "Replace a Deployment's pods with a rolling restart (like kubectl rollout restart)",
+        "Replace a workload's pods with a rolling restart (like kubectl rollout restart)",
         DEPLOYMENT,
         "restart web -n shop --reason 'pick up the new config'",
+        "restart ds/node-agent",
         aliases=(("rollout", "restart"), ("restart", "deployment"), ("restart", "deploy")),
     ),
     _write(
@@ -148,6 +224,7 @@ SPECS = (
         Rollback,
         "Go back to the previous revision, or to --to-revision N (like kubectl rollout undo)",
         DEPLOYMENT,
+        "rollback sts/db",
         "rollback web -n shop",
         "rollback web --to-revision 1 --reason 'bad release'",
         aliases=(("rollout", "undo"), ("undo",)),
@@ -164,10 +241,26 @@ SPECS = (
     _write(
         ("resume",),
         Resume,
-        "Resume a paused Deployment's rollouts",
-        DEPLOYMENT,
+        "Resume a paused Deployment's rollouts, or a suspended CronJob's schedule",
+        Param("name", "NAME", "the Deployment, or `cronjob/NAME`", required=True, topic=True),
         "resume web -n shop",
+        "resume cronjob/nightly-report",
         aliases=(("rollout", "resume"),),
+    ),
+    _write(
+        ("suspend",),
+        Suspend,
+        "Suspend a CronJob: no new Jobs start until `resume cronjob/NAME` (running ones go on)",
+        CRONJOB,
+        "suspend cronjob/nightly-report --reason 'report DB migration'",
+    ),
+    _write(
+        ("run",),
+        Run,
+        "Run a CronJob now, as a Job from its template, and follow it to completion or failure",
+        CRONJOB,
+        "run cronjob/nightly-report",
+        aliases=(("create", "job"),),
     ),
     _write(
         ("cordon",),

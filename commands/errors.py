@@ -15,6 +15,7 @@ nothing in the core knows a client library's exception types.
     ├── TimedOut                 the request ran past its time budget (PILOTHOUSE_REQUEST_BUDGET)
     └── ClusterError             Kubernetes said no, or could not be reached
         ├── UnknownCluster       no cluster by that name is configured
+        ├── UnknownKind          the cluster serves no resource by that name (discovery)
         ├── NotFound             404
         ├── Forbidden            403 (Kubernetes RBAC)
         ├── Invalid              400/422: the API server rejected the request
@@ -104,6 +105,17 @@ class UnknownCluster(ClusterError):
             cluster=cluster,
             hint=f"Known clusters: {listed}.",
         )
+
+
+class UnknownKind(ClusterError):
+    def __init__(self, word: str, *, cluster: str, suggestions: Sequence[str] = ()) -> None:
+        self.word = word
+        self.suggestions = tuple(suggestions)
+        if self.suggestions:
+            hint = "Did you mean " + " or ".join(f"`{s}`" for s in self.suggestions) + "?"
+        else:
+            hint = "`get crd` lists the custom resources it has; kubectl's names work: `pods`, `sts`, `svc`, `cm`."
+        super().__init__(f"Cluster `{cluster}` has no resource type `{word}`.", cluster=cluster, hint=hint)
 
 
 class NotFound(ClusterError):

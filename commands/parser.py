@@ -140,7 +140,10 @@ def parse(text: str, registry: Registry, *, topic: str | None = None) -> Parsed:
 def _could_be_a_name(first: object) -> bool:
     """Whether the first positional given could itself name the target (a number could, but
     nobody names a Deployment `5`: `scale 5` means the topic)."""
-    return isinstance(first, str) and not first.isdigit() and is_dns_subdomain(first)
+    if not isinstance(first, str) or first.isdigit():
+        return False
+    _, slash, name = first.partition("/")
+    return is_dns_subdomain(name if slash else first)
 
 
 def suggest_commands(tokens: list[str], registry: Registry) -> list[str]:
@@ -179,7 +182,7 @@ def bind(spec: CommandSpec, args: list[str]) -> dict[str, Any]:
             raise UsageError(f"Unexpected argument `{shown(token)}` for `{spec.name}`.", usage=spec.usage())
     if rest:
         values[positionals[0].name] = " ".join(rest)
-    missing = tuple(p.metavar for p in spec.params if p.required and p.name not in values)
+    missing = tuple(p.metavar for p in spec.params if p.missing(values))
     if missing:
         given = " ".join([spec.name, *(shlex.quote(a) for a in args)])
         needs = " and ".join(missing)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from commands import kinds
 from commands.limits import NAME_CHARS, shown
 from commands.registry import Action, CommandSpec, Param
-from commands.values import DnsLabel, DnsSubdomain, LabelSelector, dns_subdomain
-
-ResourceKind = Literal["pods", "deployments", "nodes", "events", "namespaces", "secrets"]
+from commands.values import (
+    DnsLabel,
+    LabelSelector,
+    ObjectName,
+    WorkloadRef,
+    dns_subdomain,
+    split_workload,
+)
 
 NAMESPACE = Param("namespace", "NAMESPACE", "the namespace (default: the cluster's default)", ("-n", "--namespace"))
 ALL_NAMESPACES = Param("all_namespaces", "", "every namespace", ("-A", "--all-namespaces"), switch=True)
@@ -35,14 +41,57 @@ class InNamespace(OnCluster):
         return self.namespace or default_namespace
 
 
-class GetResources(InNamespace):
-    kind: ResourceKind
-    name: DnsSubdomain | None = None  # `get deploy web`: just that one
-    all_namespaces: bool = False
-    selector: LabelSelector | None = None
+def _kind_and_name(data: Any) -> Any:
+    """`get deploy/web` as kubectl takes it: the kind and the name in one word."""
+    if isinstance(data, dict) and isinstance(data.get("kind"), str) and "/" in data["kind"]:
+        kind, _, name = data["kind"].partition("/")
+        if data.get("name"):
+            raise ValueError("give either `KIND/NAME` or `KIND NAME`, not both")
+        data = {**data, "kind": kind, "name": name}
+    return data
+
+
+class OnKind(InNamespace):
+    """A read of any kind the cluster serves, named as kubectl names it (discovery resolves it)."""
+
+    kind: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split(cls, data: Any) -> Any:
+        return _kind_and_name(data)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return kinds.canonical(kinds.kind_word(value))
+
+    @property
+    def resource_word(self) -> str:
+        return kinds.canonical(self.kind)
 
     def scope(self, default_namespace: str) -> str | None:
-        if self.all_namespaces or self.kind in ("nodes", "namespaces"):
+        if kinds.cluster_wide(self.kind):
+            return None
+        return super().scope(default_namespace)
+
+
+class GetResources(OnKind):
+    name: ObjectName | None = None  # `get deploy web`: just that one
+    all_namespaces: bool = False
+    selector: LabelSelector | None = None
+    output: Literal["wide", "yaml"] | None = None
+
+    def command_name(self, spec_name: str) -> str:
+        return f"get {self.resource_word}"
+
+    def about(self) -> str | None:
+        short = {"deployments": "", "statefulsets": "sts/", "daemonsets": "ds/", "cronjobs": "cronjob/"}
+        prefix = short.get(self.resource_word)
+        return f"{prefix}{self.name}" if self.name and prefix is not None else None
+
+    def scope(self, default_namespace: str) -> str | None:
+        if self.all_namespaces:
             return None
         return super().scope(default_namespace)
 
@@ -54,12 +103,31 @@ class GetResources(InNamespace):
             raise ValueError("give either a NAME or `-l SELECTOR`, not both")
         if self.name and self.all_namespaces:
             raise ValueError("a NAME is looked up in one namespace: use `-n NAMESPACE`, not `-A`")
+        if self.output == "yaml" and not self.name:
+            raise ValueError("`-o yaml` shows one object: give its NAME")
         return self
 
 
-class Describe(InNamespace):
-    kind: Literal["deployment", "pod"]
-    name: DnsSubdomain
+class Describe(OnKind):
+    name: ObjectName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("name") and "/" not in str(data.get("kind", "")):
+            raise ValueError("say which one: `describe KIND NAME` or `describe KIND/NAME`")
+        return data
+
+    def command_name(self, spec_name: str) -> str:
+        return f"describe {self.resource_word}"
+
+
+class Top(InNamespace):
+    kind: Literal["pods", "nodes"]
+    all_namespaces: bool = False
+
+    def scope(self, default_namespace: str) -> str | None:
+        return None if self.kind == "nodes" or self.all_namespaces else super().scope(default_namespace)
 
 
 LOG_TARGET_KINDS = {"pod": "pod", "po": "pod", "deploy": "deployment", "deployment": "deployment"}
@@ -96,55 +164,71 @@ class Status(InNamespace):
 
 
 class History(InNamespace):
-    name: DnsSubdomain
+    name: WorkloadRef
+    KINDS: ClassVar[tuple[str, ...]] = ("deployments", "statefulsets", "daemonsets")
 
-
-def _get(
-    kind: ResourceKind, aliases: tuple[str, ...], summary: str, namespaced: bool, selectable: bool = True
-) -> CommandSpec:
-    # Events and namespaces carry no labels worth selecting on, so they take no `-l`.
-    scope = (NAMESPACE, ALL_NAMESPACES) if namespaced else ()
-    one = (Param("name", "NAME", f"just this one of the {kind}", topic=kind == "deployments"),) if selectable else ()
-    params = (*one, *scope, *((SELECTOR,) if selectable else ()), CLUSTER)
-    example = f"get {kind} -n shop" if namespaced else f"get {kind}"
-    return CommandSpec(
-        words=("get", kind),
-        aliases=tuple(("get", a) for a in aliases),
-        model=GetResources,
-        fixed={"kind": kind},
-        family="read",
-        summary=summary,
-        params=params,
-        examples=(example,),
-    )
+    @model_validator(mode="after")
+    def _kinds(self) -> History:
+        kind, _ = split_workload(self.name)
+        if kind not in self.KINDS:
+            raise ValueError(f"`history` is for Deployments, StatefulSets and DaemonSets, not {kind}")
+        return self
 
 
 SPECS = (
-    _get("pods", ("po", "pod"), "List pods with status, readiness and restarts", True),
-    _get("deployments", ("deploy", "deployment"), "List Deployments and their rollout state", True),
-    _get("nodes", ("no", "node"), "List nodes, ready or not", False),
-    _get("events", ("ev", "event"), "List recent events, warnings first", True, selectable=False),
-    _get("namespaces", ("ns", "namespace"), "List namespaces", False, selectable=False),
-    _get("secrets", ("secret",), "List Secrets: names, types and key names, never their values", True),
     CommandSpec(
-        words=("describe", "deployment"),
-        aliases=(("describe", "deploy"), ("describe", "deployments")),
-        model=Describe,
-        fixed={"kind": "deployment"},
+        words=("get",),
+        model=GetResources,
         family="read",
-        summary="A Deployment's rollout state, pods, conditions and events",
-        params=(Param("name", "NAME", "the Deployment", required=True), NAMESPACE, CLUSTER),
-        examples=("describe deployment web -n shop",),
+        summary="List any kind the cluster serves, CRDs too, with kubectl's columns (or one, or its YAML)",
+        params=(
+            Param(
+                "kind", "KIND", "what to list, as kubectl names it: `pods`, `sts`, `hpa`, `certificates`", required=True
+            ),
+            Param("name", "NAME", "just this one"),
+            NAMESPACE,
+            ALL_NAMESPACES,
+            SELECTOR,
+            Param("output", "wide|yaml", "`wide`: more columns; `yaml`: the whole object", ("-o", "--output")),
+            CLUSTER,
+        ),
+        examples=("get pods -n shop", "get sts -A", "get certificates", "get deploy web -o yaml"),
+        phrases=tuple(
+            f"get {k}" for k in ("pods", "deployments", "nodes", "events", "namespaces", "statefulsets", "jobs")
+        ),
     ),
     CommandSpec(
-        words=("describe", "pod"),
-        aliases=(("describe", "po"), ("describe", "pods")),
+        words=("describe",),
         model=Describe,
-        fixed={"kind": "pod"},
         family="read",
-        summary="A pod's containers, states, restarts, conditions and events",
-        params=(Param("name", "NAME", "the pod", required=True), NAMESPACE, CLUSTER),
-        examples=("describe pod web-5d9c7b6f4-abcde -n shop",),
+        summary="One object's state, conditions, owner and events (Deployments, pods, StatefulSets… in detail)",
+        params=(
+            Param("kind", "KIND", "its kind, e.g. `deploy`, `pod`, `sts`, `hpa`, `cronjob`", required=True),
+            Param("name", "NAME", "which one (or give `KIND/NAME`)"),
+            NAMESPACE,
+            CLUSTER,
+        ),
+        examples=("describe deployment web -n shop", "describe sts/db", "describe certificate web-tls"),
+    ),
+    CommandSpec(
+        words=("top", "pods"),
+        aliases=(("top", "pod"), ("top", "po")),
+        model=Top,
+        fixed={"kind": "pods"},
+        family="read",
+        summary="CPU and memory of pods, from metrics-server",
+        params=(NAMESPACE, ALL_NAMESPACES, CLUSTER),
+        examples=("top pods -n shop",),
+    ),
+    CommandSpec(
+        words=("top", "nodes"),
+        aliases=(("top", "node"), ("top", "no")),
+        model=Top,
+        fixed={"kind": "nodes"},
+        family="read",
+        summary="CPU and memory of nodes, from metrics-server",
+        params=(CLUSTER,),
+        examples=("top nodes",),
     ),
     CommandSpec(
         words=("logs",),
@@ -176,8 +260,12 @@ SPECS = (
         aliases=(("history", "deployment"), ("history", "deploy"), ("rollout", "history")),
         model=History,
         family="read",
-        summary="A Deployment's rollout revisions, with images and change causes",
-        params=(Param("name", "NAME", "the Deployment", required=True, topic=True), NAMESPACE, CLUSTER),
-        examples=("history web -n shop",),
+        summary="Rollout revisions of a Deployment, StatefulSet or DaemonSet, with images and change causes",
+        params=(
+            Param("name", "NAME", "the Deployment, or `sts/NAME`, `ds/NAME`", required=True, topic=True),
+            NAMESPACE,
+            CLUSTER,
+        ),
+        examples=("history web -n shop", "history sts/db"),
     ),
 )

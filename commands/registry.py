@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-# What a command does, for the policy: look at a cluster, change it, or read the audit trail.
-Access = Literal["read", "write", "audit"]
+# What a command does, for the policy: look at a cluster, change it, read the audit trail, or
+# ask about Pilothouse itself (help, whoami, use, yes/no: open to our own people, never a role's).
+Access = Literal["read", "write", "audit", "meta"]
 ACCESS_CLASSES: tuple[Access, ...] = ("read", "write", "audit")
 
 
@@ -23,6 +24,15 @@ class Action(BaseModel):
     """A parsed, validated command: frozen, and only the fields its spec declares."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def command_name(self, spec_name: str) -> str:
+        """The name the policy and the audit trail see: the spec's, or a more precise one
+        (`get statefulsets` for `get sts`)."""
+        return spec_name
+
+    def about(self) -> str | None:
+        """The workload this action is about where no positional says it (`get sts db` → `sts/db`)."""
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,10 @@ class Param:
     required: bool = False
     rest: bool = False
     topic: bool = False
+    unless: tuple[str, ...] = ()  # a required positional that these options (param names) stand in for
+
+    def missing(self, values: Mapping[str, Any]) -> bool:
+        return self.required and self.name not in values and not any(u in values for u in self.unless)
 
     @property
     def is_option(self) -> bool:
@@ -56,7 +70,7 @@ class Param:
             text = self.flags[0] if self.switch else f"{self.flags[0]} {self.metavar}"
         else:
             text = f"{self.metavar}..." if self.rest else self.metavar
-        return text if self.required else f"[{text}]"
+        return text if self.required and not self.unless else f"[{text}]"
 
 
 def _always(action: Any) -> bool:
@@ -87,6 +101,8 @@ class CommandSpec:
     examples: tuple[str, ...] = ()
     # Field values implied by the words themselves, e.g. {"kind": "pods"} for `get pods`.
     fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # More ways of starting it people type, for "did you mean" only (`get pods` for `get`).
+    phrases: tuple[str, ...] = ()
     confirm: Confirm | None = None  # destructive: asks for `yes` first
 
     def destructive(self, action: Action) -> bool:
@@ -153,4 +169,6 @@ class Registry:
 
     def phrases(self) -> dict[str, str]:
         """Every way of starting a command → the command's name, for "did you mean"."""
-        return {" ".join(words): spec.name for words, spec in self._index.items()}
+        found = {" ".join(words): spec.name for words, spec in self._index.items()}
+        found.update({phrase: phrase for spec in self._specs for phrase in spec.phrases})
+        return found

@@ -92,11 +92,18 @@ class Awaiting:
 
 @dataclass(frozen=True, slots=True)
 class Follow:
-    """A rollout the chat should follow after this reply, showing its progress in place."""
+    """A rollout (or a Job) the chat should follow after this reply, showing its progress in place."""
 
     cluster: str
     namespace: str
-    name: str  # the Deployment
+    name: str  # the workload
+    resource: str = "deployments"  # or "statefulsets", "daemonsets"; "jobs" for a Job run to its end
+
+    @property
+    def target(self) -> str:
+        """How commands name it: `web`, `sts/db`, `ds/agent`."""
+        short = {"statefulsets": "sts/", "daemonsets": "ds/", "jobs": "job/"}.get(self.resource, "")
+        return f"{short}{self.name}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator
 
+from commands.kinds import MAX_KIND, built_in
 from commands.limits import (
     IMAGE_CHARS,
     IMAGE_NAME_CHARS,
@@ -294,7 +295,50 @@ def image_reference(value: str) -> str:
     return value
 
 
+_OBJECT_NAME_CHARS = _ALNUM | {"-", ".", ":", "_", "@"}
+
+
+def object_name(value: str) -> str:
+    """The name of any object (RBAC roles may hold `:`, events `.`): checked by length, then characters."""
+    if len(value) > NAME_CHARS:
+        raise ValueError(f"`{shown(value)}` is not an object name: {too_long('it', len(value), NAME_CHARS)}")
+    if not value or not all(c in _OBJECT_NAME_CHARS for c in value) or value in (".", ".."):
+        raise ValueError(f"`{shown(value)}` is not an object name: use letters, digits, '-', '.', ':' and '_'")
+    return value
+
+
+def workload_ref(value: str) -> str:
+    """`NAME` (a Deployment) or `KIND/NAME` with kubectl's names for the kind: `sts/db`, `ds/agent`,
+    `cronjob/report`. Returned with the kind lowercased."""
+    if len(value) > MAX_KIND + 1 + NAME_CHARS:
+        raise ValueError(f"`{shown(value)}` is not `NAME` or `KIND/NAME`: it is too long")
+    kind, slash, name = value.partition("/")
+    if not slash:
+        return dns_subdomain(value)
+    found = built_in(kind)
+    if found is None or found.plural not in WORKLOAD_KINDS:
+        raise ValueError(
+            f"`{shown(kind)}/` is not a workload kind: use `deploy/NAME`, `sts/NAME`, `ds/NAME` or `cronjob/NAME`"
+        )
+    return f"{kind.lower()}/{dns_subdomain(name)}"
+
+
+WORKLOAD_KINDS = ("deployments", "statefulsets", "daemonsets", "cronjobs")
+
+
+def split_workload(value: str) -> tuple[str, str]:
+    """(plural, name) of a validated workload reference; a bare name is a Deployment."""
+    kind, slash, name = value.partition("/")
+    if not slash:
+        return "deployments", value
+    found = built_in(kind)
+    assert found is not None
+    return found.plural, name
+
+
 DnsLabel = Annotated[str, AfterValidator(dns_label)]
 DnsSubdomain = Annotated[str, AfterValidator(dns_subdomain)]
 LabelSelector = Annotated[str, AfterValidator(label_selector)]
 ImageReference = Annotated[str, AfterValidator(image_reference)]
+ObjectName = Annotated[str, AfterValidator(object_name)]
+WorkloadRef = Annotated[str, AfterValidator(workload_ref)]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
 
 from integrations.cluster import demo
 from tests.cluster.controlplane import ControlPlane
@@ -93,7 +94,44 @@ def seed_demo(cp: ControlPlane) -> None:
     for obj in demo.rollouts():
         wait_for(lambda obj=obj: _settled(api, obj), f"deployment {obj['metadata']['name']} rolled out")  # type: ignore[misc]
     wait_for(lambda: _crashing(api), "checkout to crash-loop")
+    _seed_workloads(api)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for i, seed in enumerate(demo.events()):
         pod = _pods(api, seed.namespace, seed.deployment)[0]["metadata"]["name"] if seed.deployment else None
         apply_object(api, demo.event_object(seed, pod=pod, index=i, now=now))
+
+
+def _seed_workloads(api: ApiClient) -> None:
+    """The StatefulSet, DaemonSet, HPA, CronJob (and its failed Job), Service, Ingress, CRD and its objects."""
+    for obj in demo.workloads():
+        if obj["kind"] == "Certificate":  # its CRD must be established before its objects are served
+            wait_for(lambda: _served(api, "/apis/cert-manager.io/v1", "certificates"), "the Certificate CRD served")
+        apply_object(api, obj)
+    cronjob = request(api, "GET", "/apis/batch/v1beta1/namespaces/payments/cronjobs/nightly-report")
+    apply_object(api, demo.report_job(cronjob))
+    path = f"/apis/batch/v1/namespaces/payments/jobs/{demo.REPORT_JOB}"
+    wait_for(lambda: _failed(request(api, "GET", path)), "the nightly report's Job to fail")
+    sts = "/apis/apps/v1/namespaces/data/statefulsets/db"
+    wait_for(lambda: request(api, "GET", sts).get("status", {}).get("readyReplicas") == 2, "db ready")
+    hpa = "/apis/autoscaling/v2beta2/namespaces/payments/horizontalpodautoscalers/api"
+    wait_for(lambda: request(api, "GET", hpa).get("status", {}).get("currentReplicas") == 2, "the HPA's first look")
+    ds = "/apis/apps/v1/namespaces/kube-system/daemonsets/node-agent"
+    wait_for(lambda: _daemon_ready(request(api, "GET", ds)), "node-agent on every node")
+
+
+def _served(api: ApiClient, path: str, resource: str) -> bool:
+    try:
+        return any(r["name"] == resource for r in request(api, "GET", path)["resources"])
+    except ApiException:
+        return False
+
+
+def _failed(job: JSON) -> bool:
+    return any(c["type"] == "Failed" and c["status"] == "True" for c in job.get("status", {}).get("conditions") or [])
+
+
+def _daemon_ready(ds: JSON) -> bool:
+    status = ds.get("status", {})
+    return status.get("desiredNumberScheduled", 0) > 0 and status.get("numberReady") == status.get(
+        "desiredNumberScheduled"
+    )

@@ -34,7 +34,7 @@ def test_get_pods_lists_the_demo_pods(demo: Chat) -> None:
 def test_all_namespaces_adds_a_namespace_column(demo: Chat) -> None:
     demo.say("get pods -A")
     namespaces = {r[0] for r in rows(demo)}
-    assert namespaces == {"shop", "payments"}
+    assert namespaces == {"shop", "payments", "data", "kube-system"}
 
 
 def test_label_selector_filters(demo: Chat) -> None:
@@ -201,7 +201,7 @@ def test_an_internal_error_gives_a_reference_and_no_traceback(demo: Chat, monkey
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(SimulatedCluster, "list_nodes", broken)
+    monkeypatch.setattr(SimulatedCluster, "table", broken)
     text = demo.say("get nodes")
     assert text.startswith("✖ Something went wrong inside Pilothouse; nothing was changed.")
     assert "reference: " in text and demo.last.request_id in text

@@ -13,7 +13,7 @@ import pytest
 from bot.confirmations import Confirmations
 from commands.errors import Conflict
 from commands.replies import Table
-from integrations.cluster import kube
+from integrations.cluster import patches, resources, workloads
 from integrations.cluster.kube import KubeCluster, clusters_from_kubeconfig
 from integrations.cluster.model import REVISION
 from integrations.cluster.simulated import SimulatedCluster
@@ -105,10 +105,12 @@ def test_restart_makes_a_new_revision_with_new_pods(demo: Chat) -> None:
 
 def test_a_dry_run_changes_nothing() -> None:
     cluster = SimulatedCluster.demo()
-    planned = cluster.scale_deployment("shop", "web", 7, cause="test", dry_run=True)
-    assert planned.desired == 7
+    deployments = resources.require(cluster, resources.DEPLOYMENTS)
+    planned = workloads.change(cluster, deployments, "shop", "web", patches.scale(7), cause="test", dry_run=True)
+    assert planned["spec"]["replicas"] == 7
     assert cluster.get_deployment("shop", "web").desired == 3
-    cluster.restart_deployment("shop", "web", cause="test", at="2026-01-01T00:00:00Z", dry_run=True)
+    restart = patches.restart("deployments", "2026-01-01T00:00:00Z")
+    workloads.change(cluster, deployments, "shop", "web", restart, cause="test", dry_run=True)
     assert cluster.get_deployment("shop", "web").revision == 2
 
 
@@ -139,8 +141,11 @@ def test_real_scale_and_dry_run(control_plane: ControlPlane, real: tuple[Chat, K
     c, cluster, path = real
     api = control_plane.admin_api_client()
     version = request(api, "GET", path)["metadata"]["resourceVersion"]
-    planned = cluster.scale_deployment(cluster.default_namespace, "web", 4, cause="dry", dry_run=True)
-    assert planned.desired == 4
+    deployments = resources.require(cluster, resources.DEPLOYMENTS)
+    planned = workloads.change(
+        cluster, deployments, cluster.default_namespace, "web", patches.scale(4), cause="dry", dry_run=True
+    )
+    assert planned["spec"]["replicas"] == 4
     stored = request(api, "GET", path)
     assert stored["metadata"]["resourceVersion"] == version and stored["spec"]["replicas"] == 2
     assert "2 → 4" in c.say("scale web 4 --reason load")
@@ -194,6 +199,13 @@ def test_real_concurrent_changes_are_retried_or_reported(
     _, cluster, path = real
     api = control_plane.admin_api_client()
     original = KubeCluster._request
+    deployments = resources.require(cluster, resources.DEPLOYMENTS)
+
+    def scale(replicas: int) -> dict[str, Any]:
+        return workloads.change(
+            cluster, deployments, cluster.default_namespace, "web", patches.scale(replicas), cause="race", dry_run=False
+        )
+
     races: dict[str, Any] = {"left": 0, "change": None}
 
     def racing(self: KubeCluster, *args: Any, **kwargs: Any) -> bytes:
@@ -206,16 +218,16 @@ def test_real_concurrent_changes_are_retried_or_reported(
     monkeypatch.setattr(KubeCluster, "_request", racing)
     # Metadata or status changes (controllers do this all the time): retried on fresh state.
     races.update(left=3, change=lambda n: {"metadata": {"labels": {"touched": f"t{n}"}}})
-    assert cluster.scale_deployment(cluster.default_namespace, "web", 3, cause="race", dry_run=False).desired == 3
+    assert scale(3)["spec"]["replicas"] == 3
     stored = request(api, "GET", path)
     assert stored["spec"]["replicas"] == 3 and stored["metadata"]["labels"]["touched"] == "t0"
 
     # A change to the spec itself: reported, never overwritten.
     races.update(left=1, change=lambda n: {"spec": {"replicas": 7}})
     with pytest.raises(Conflict, match="was changed by someone else meanwhile"):
-        cluster.scale_deployment(cluster.default_namespace, "web", 1, cause="race", dry_run=False)
+        scale(1)
     assert request(api, "GET", path)["spec"]["replicas"] == 7
-    assert kube.PATCH_ATTEMPTS >= 2
+    assert workloads.PATCH_ATTEMPTS >= 2
 
 
 def test_contract_scale_and_restart_match_the_real_cluster(
@@ -405,8 +417,8 @@ def test_deploy_asks_which_container_when_there_are_several(demo: Chat) -> None:
     ]
     assert all(b.changes_cluster for b in actions.buttons)
     demo.say(commands[0])
-    demo.say("get deploy -n payments")
-    assert ("api", "ghcr.io/acme/payments-api:3.5.0, envoyproxy/envoy:v1.29.1") in [(r[0], r[5]) for r in rows(demo)]
+    demo.say("get deploy -n payments -o wide")
+    assert ("api", "ghcr.io/acme/payments-api:3.5.0,envoyproxy/envoy:v1.29.1") in [(r[0], r[6]) for r in rows(demo)]
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,10 @@ from bot.digest import render
 from bot.digest.service import DigestMaker
 from commands.replies import Notice, Table
 from integrations.cluster import demo as seed
+from integrations.cluster import resources
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.simulated import SimulatedCluster
+from integrations.cluster.workload_model import job_from
 from integrations.render.text import render as text
 from integrations.store.memory import MemoryStore
 from tests.chat import chat
@@ -43,6 +45,8 @@ def problems_by_object(cluster: SimulatedCluster, namespace: str | None) -> dict
     found |= {obj("deployment", d.namespace, d.name): "unavailable" for d in short}
     found |= {obj("pod", p.namespace, p.name): "crash-loop" for p in crashing}
     found |= {obj("pod", p.namespace, p.name): "pending" for p in pending}
+    jobs = cluster.list_objects(resources.require(cluster, resources.JOBS), namespace, job_from)
+    found |= {obj("job", j.namespace, j.name): "failed-job" for j in jobs if j.failure}
     return found
 
 
@@ -53,7 +57,7 @@ def test_the_digest_names_exactly_the_seeded_problems(cluster: SimulatedCluster,
     named = {p.object(cluster_wide=namespace is None): p.category for p in digest.problems}
     assert named == problems_by_object(cluster, namespace)
     if namespace != "payments":
-        assert len(named) == 5  # node-2; checkout and search: their Deployments and pods
+        assert len(named) == 5 + (namespace is None)  # node-2; checkout, search: Deployments, pods; the Job
     crashing = {pod.split("/")[-1].rsplit("-", 2)[0]: (restarts, last) for pod, restarts, last in digest.crashing}
     assert crashing == ({"checkout": (14, "Error (exit 1)")} if namespace != "payments" else {})
 
@@ -64,18 +68,21 @@ def test_summary_and_details_of_the_demo(cluster: SimulatedCluster) -> None:
     summary = text(render.summary(digest))
     assert summary.startswith("Digest of all namespaces on `demo`")
     assert "Nodes:       1/2 ready (node-2 not ready)" in summary
-    assert "Pods:        8 running, 1 pending, 1 failing" in summary
+    assert "Pods:        11 running, 1 pending, 1 failing, 1 failed" in summary  # the failed Job's pod
     assert "Deployments: 4/6 fully available" in summary
     assert (
-        "5 problems: 1 node not ready, 2 Deployments below desired availability, 1 crash-looping pod, 1 pending pod."
-        in summary
+        "6 problems: 1 node not ready, 2 Deployments below desired availability, 1 crash-looping pod, 1 pending pod, "
+        "1 failed Job." in summary
     )
     details = render.details(digest)
     tables = {b.columns: b.rows for b in details.blocks if isinstance(b, Table)}
     assert tables[("REASON", "KIND", "COUNT")] == (
         ("BackOff", "Pod", "41"),
         ("FailedScheduling", "Pod", "12"),
+        ("FailedGetResourceMetric", "HorizontalPodAutoscaler", "8"),
+        ("FailedComputeMetricsReplicas", "HorizontalPodAutoscaler", "8"),
         ("NodeNotReady", "Node", "1"),
+        ("BackoffLimitExceeded", "Job", "1"),
     )
     pending = tables[("POD", "WHY")]
     assert len(pending) == 1 and "didn't match node selector" in pending[0][1]

@@ -23,15 +23,15 @@ def test_overview_says_how_many_commands_are_hidden() -> None:
 
 
 def test_command_help_shows_usage_arguments_aliases_and_examples() -> None:
-    spec = REGISTRY.find("get pods")
+    spec = REGISTRY.find("get")
     assert spec is not None
     reply = command_help(spec)
     usage = next(b for b in reply.blocks if isinstance(b, Preformatted))
-    assert usage.lines == ("get pods [NAME] [-n NAMESPACE] [-A] [-l SELECTOR] [--cluster CLUSTER]",)
+    assert usage.lines == ("get KIND [NAME] [-n NAMESPACE] [-A] [-l SELECTOR] [-o wide|yaml] [--cluster CLUSTER]",)
     arguments = next(b for b in reply.blocks if isinstance(b, Table))
     assert ("-n, --namespace NAMESPACE", "the namespace (default: the cluster's default)") in arguments.rows
     text = render(reply)
-    assert "get po, get pod" in text
+    assert "get sts -A" in text
     assert "`get pods -n shop`" in text
 
 

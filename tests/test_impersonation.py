@@ -55,7 +55,16 @@ def grant(namespace: str, name: str, group: str) -> dict[str, Any]:
 
 
 READ = [
-    {"apiGroups": ["", "apps"], "resources": ["pods", "deployments", "replicasets", "events"], "verbs": ["get", "list"]}
+    {
+        "apiGroups": ["", "apps"],
+        "resources": ["pods", "deployments", "replicasets", "events"],
+        "verbs": ["get", "list"],
+    },
+    {
+        "apiGroups": ["events.k8s.io", "autoscaling", "batch", "apps", "policy"],
+        "resources": ["*"],
+        "verbs": ["get", "list"],
+    },
 ]
 PATCH = [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]}]
 WATCH = [{"apiGroups": ["", "apps"], "resources": ["pods", "deployments"], "verbs": ["watch"]}]

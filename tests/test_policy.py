@@ -25,8 +25,9 @@ def who(user: str, *, usergroups: frozenset[str] = frozenset(), external: bool =
 
 
 def ask(subject: Subject, command: str, channel: str, cluster: str | None, namespace: str | None, **more: object):
-    spec = REGISTRY.find(command)
-    assert spec is not None, command
+    found = REGISTRY.lookup(command.split())  # `get pods` is `get` with a kind, as the policy sees it
+    assert found is not None, command
+    spec = found[0]
     return POLICY.authorise(subject, Request(command, spec.access, channel, cluster, namespace, **more))  # type: ignore[arg-type]
 
 

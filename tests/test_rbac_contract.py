@@ -151,4 +151,4 @@ def test_rules_reviews_agree(pairs: dict[str, tuple[Chat, Chat]]) -> None:
         return {(tuple(sorted(r.resources)), tuple(sorted(r.verbs)), tuple(sorted(r.api_groups))) for r in found}
 
     assert rules(simulated) == rules(real)
-    assert ((("deployments",), ("patch",), ("apps",))) in rules(real)
+    assert any("deployments" in resources and verbs == ("patch",) for resources, verbs, _ in rules(real))

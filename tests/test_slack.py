@@ -72,7 +72,7 @@ def test_url_verification(bot: SlackBot) -> None:
 
 
 def test_a_retried_event_runs_once(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
-    event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments")
+    event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments -o wide")
     body, content_type = signing.event_callback(event)
     sender = SlackSender(events_url(bot), SECRET)
     assert sender.send(body, content_type).status == 200
@@ -188,13 +188,13 @@ def test_a_429_is_waited_out(bot: SlackBot, fake: FakeSlackWebAPI) -> None:
 
 def test_when_saturated_people_are_told_to_retry(fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-    original = SimulatedCluster.list_nodes
+    original = SimulatedCluster.table
 
-    def slow(self: SimulatedCluster, selector: str | None = None) -> Any:
+    def slow(self: SimulatedCluster, *args: Any, **kwargs: Any) -> Any:
         release.wait(10)
-        return original(self, selector)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(SimulatedCluster, "list_nodes", slow)
+    monkeypatch.setattr(SimulatedCluster, "table", slow)
     with running(fake, workers=1, work_queue=0) as b:
         sender = SlackSender(events_url(b), SECRET)
         first, second = fake.response_url(), fake.response_url()
@@ -335,7 +335,7 @@ def test_real_cluster_over_socket_mode(fake: FakeSlackWebAPI, real: dict[str, An
 
 def test_two_replicas_sharing_redis_answer_each_event_once(fake: FakeSlackWebAPI, real: dict[str, Any]) -> None:
     with running(fake, **real) as one, running(fake, **real) as two:
-        event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments")
+        event = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get deploy -n payments -o wide")
         body, content_type = signing.event_callback(event)
         # Slack's retry lands on the other replica.
         assert SlackSender(events_url(one), SECRET).send(body, content_type).status == 200
@@ -383,11 +383,11 @@ def test_log_lines_carry_the_request_id_of_the_reply(caplog: pytest.LogCaptureFi
     from integrations.cluster.simulated import SimulatedCluster as Simulated
     from tests.chat import chat
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
     cluster = Simulated.demo()
-    cluster.list_nodes = broken  # type: ignore[method-assign]
+    cluster.table = broken  # type: ignore[method-assign,assignment]
     c = chat(cluster)
     caplog.set_level(logging.ERROR)
     c.say("get nodes")
@@ -438,13 +438,13 @@ def test_a_slow_answer_is_announced_then_edited_into_place(
     import bot.slack.jobs
 
     monkeypatch.setattr(bot.slack.jobs, "SLOW_AFTER", 0.2)
-    original = SimulatedCluster.list_nodes
+    original = SimulatedCluster.table
 
-    def slow(self: SimulatedCluster, selector: str | None = None) -> Any:
+    def slow(self: SimulatedCluster, *args: Any, **kwargs: Any) -> Any:
         time.sleep(0.8)
-        return original(self, selector)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(SimulatedCluster, "list_nodes", slow)
+    monkeypatch.setattr(SimulatedCluster, "table", slow)
     with running(fake) as b:
         mention = signing.app_mention(f"<@{workspace.BOT_USER_ID}> get nodes")
         assert SlackSender(events_url(b), SECRET).send(*signing.event_callback(mention)).status == 200

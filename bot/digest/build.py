@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.digest.model import Digest, PilothouseChange, Scope, Seen, seen
 from bot.handlers.findings import POD_PHASES, crash_looping, pod_counts, problems, warning_groups
+from bot.handlers.lookup import list_jobs
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
+from integrations.cluster.workload_model import JobInfo
 
 TOP_RESTARTERS = 5
 
@@ -20,16 +23,18 @@ class Facts:
     pods: list[PodInfo]
     nodes: list[NodeInfo]
     events: list[EventInfo]
+    jobs: list[JobInfo] = dataclasses.field(default_factory=list)
 
 
 def collect(cluster: Cluster, namespace: str | None) -> Facts:
-    """The four lists, the small ones read while the pods (by far the largest) are."""
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="digest-read") as pool:
+    """The lists, the small ones read while the pods (by far the largest) are."""
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="digest-read") as pool:
         deployments = pool.submit(cluster.list_deployments, namespace)
         nodes = pool.submit(cluster.list_nodes)
         events = pool.submit(cluster.list_events, namespace)
+        jobs = pool.submit(list_jobs, cluster, namespace)
         pods = cluster.list_pods(namespace)
-        return Facts(deployments.result(), pods, nodes.result(), events.result())
+        return Facts(deployments.result(), pods, nodes.result(), events.result(), jobs.result())
 
 
 def build(
@@ -43,7 +48,7 @@ def build(
     late: str | None = None,
 ) -> Digest:
     cluster_wide = scope.namespace is None
-    found = problems(facts.deployments, facts.pods, facts.nodes, now)
+    found = problems(facts.deployments, facts.pods, facts.nodes, now, facts.jobs)
     counts = pod_counts(facts.pods)
     current = seen(found, cluster_wide=cluster_wide)
     before = previous or {}

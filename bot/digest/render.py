@@ -19,6 +19,7 @@ _LABELS: dict[Category, tuple[str, str]] = {
     "crash-loop": ("crash-looping pod", "crash-looping pods"),
     "pending": ("pending pod", "pending pods"),
     "failing": ("other failing pod", "other failing pods"),
+    "failed-job": ("failed Job", "failed Jobs"),
 }
 
 
@@ -114,6 +115,8 @@ def _problem_tables(digest: Digest) -> list[Block]:
             Paragraph("Deployments below desired availability"),
             table(("DEPLOYMENT", "READY"), rows, limit=ROWS),
         ]
+    if rows := by.get("failed-job"):
+        blocks += [Paragraph("Failed Jobs"), table(("JOB", "WHY"), rows, limit=ROWS)]
     return blocks
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.handlers import audit, deploy, digest, meta, read
+from bot.handlers import audit, cronjobs, deploy, digest, meta, nodes, read
 from bot.handlers.context import Context
 from commands.registry import Action
 from commands.replies import Reply
@@ -19,6 +19,8 @@ HANDLERS: dict[type[Action], Handler] = {
     **meta.HANDLERS,
     **read.HANDLERS,
     **deploy.HANDLERS,
+    **cronjobs.HANDLERS,
+    **nodes.HANDLERS,
     **digest.HANDLERS,
     **audit.HANDLERS,
 }

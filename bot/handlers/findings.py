@@ -15,15 +15,16 @@ from typing import Literal
 
 from bot.handlers.format import age, clip
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
+from integrations.cluster.workload_model import JobInfo
 
-Category = Literal["node-not-ready", "unavailable", "crash-loop", "pending", "failing"]
+Category = Literal["node-not-ready", "unavailable", "crash-loop", "pending", "failing", "failed-job"]
 POD_PHASES = ("running", "pending", "failing", "succeeded", "failed", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     category: Category
-    kind: Literal["node", "deployment", "pod"]
+    kind: Literal["node", "deployment", "pod", "job"]
     namespace: str | None  # None for nodes
     name: str
     text: str
@@ -92,13 +93,37 @@ def pod_problem(p: PodInfo) -> Problem | None:
     return Problem(category, "pod", p.namespace, p.name, clip(p.problem, 140))
 
 
+def job_problems(jobs: Iterable[JobInfo]) -> list[Problem]:
+    """Failed Jobs, with the Job controller's reason; a CronJob's failure no longer counts once a
+    later Job of it completed."""
+    jobs = list(jobs)
+
+    def moment(j: JobInfo) -> float:
+        return j.created.timestamp() if j.created else 0.0
+
+    recovered: dict[tuple[str, str | None], float] = {}  # the newest success of each CronJob
+    for j in jobs:
+        if j.owner and j.complete:
+            key = (j.namespace, j.owner)
+            recovered[key] = max(recovered.get(key, 0.0), moment(j))
+    return [
+        Problem("failed-job", "job", j.namespace, j.name, clip(j.problem or "", 140))
+        for j in jobs
+        if j.failure and moment(j) >= recovered.get((j.namespace, j.owner), -1.0)
+    ]
+
+
 def problems(
-    deployments: Iterable[DeploymentInfo], pods: Iterable[PodInfo], nodes: Iterable[NodeInfo], now: datetime
+    deployments: Iterable[DeploymentInfo],
+    pods: Iterable[PodInfo],
+    nodes: Iterable[NodeInfo],
+    now: datetime,
+    jobs: Iterable[JobInfo] = (),
 ) -> list[Problem]:
-    """Nodes first, then Deployments, then pods: the order people read them in."""
+    """Nodes first, then Deployments, then pods, then Jobs: the order people read them in."""
     found = node_problems(nodes, now) + deployment_problems(deployments)
     found.extend(problem for p in pods if (problem := pod_problem(p)))
-    return found
+    return found + job_problems(jobs)
 
 
 def warning_groups(events: Iterable[EventInfo]) -> list[tuple[str, str, int]]:

@@ -6,9 +6,10 @@ Every figure is counted from the cluster's own objects; nothing is estimated.
 from __future__ import annotations
 
 from bot.handlers.context import Context
+from bot.handlers.describe import autoscalers
 from bot.handlers.findings import nodes_line, pod_counts, pods_line, problems, warning_groups
 from bot.handlers.format import plural, where
-from bot.handlers.lookup import require_namespace
+from bot.handlers.lookup import list_jobs, require_namespace
 from commands.read import Status
 from commands.replies import Actions, Block, Button, Fields, Heading, Notice, Paragraph, Reply, table
 from integrations.cluster.model import DeploymentInfo
@@ -35,6 +36,7 @@ def status(action: Status, ctx: Context) -> Reply:
     pods = cluster.list_pods(namespace)
     nodes = cluster.list_nodes()
     events = cluster.list_events(namespace)
+    jobs = list_jobs(cluster, namespace)
     ready_deployments = sum(1 for d in deployments if not d.problem)
     summary = Fields(
         (
@@ -44,10 +46,20 @@ def status(action: Status, ctx: Context) -> Reply:
         )
     )
     blocks: list[Block] = [Heading(f"Health of {where(namespace, cluster.name)}"), summary]
-    found = problems(deployments, pods, nodes, ctx.now)
+    found = problems(deployments, pods, nodes, ctx.now, jobs)
     rows = [(p.object(cluster_wide=namespace is None), p.text) for p in found]
     if rows:
         blocks += [Paragraph("Needs attention"), table(("OBJECT", "PROBLEM"), rows, limit=25)]
+    if scalers := autoscalers(cluster, namespace):
+        rows2 = [
+            (
+                f"{'' if namespace else a.namespace + '/'}{a.name} → {a.target_kind.lower()}/{a.target_name}",
+                f"{a.current} ({a.minimum}–{a.maximum})",
+                ", ".join(a.metrics),
+            )
+            for a in scalers
+        ]
+        blocks += [Paragraph("Autoscalers"), table(("HPA", "REPLICAS (LIMITS)", "TARGETS"), rows2, limit=10)]
     warnings = [(reason, kind, str(count)) for reason, kind, count in warning_groups(events)]
     if warnings:
         blocks += [Paragraph("Warning events"), table(("REASON", "KIND", "COUNT"), warnings[:8], limit=8)]

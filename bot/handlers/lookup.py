@@ -6,8 +6,10 @@ import difflib
 from collections.abc import Callable, Sequence
 
 from commands.errors import NotFound
+from integrations.cluster import resources
 from integrations.cluster.model import DeploymentInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
+from integrations.cluster.workload_model import JobInfo, job_from
 
 
 def suggest_missing(error: NotFound, names: Callable[[], Sequence[str]]) -> NotFound:
@@ -44,3 +46,7 @@ def get_node(cluster: Cluster, name: str) -> NodeInfo:
         error = NotFound("node", name, namespace=None, cluster=cluster.name)
         raise suggest_missing(error, lambda: [n.name for n in nodes])
     return found
+
+
+def list_jobs(cluster: Cluster, namespace: str | None) -> list[JobInfo]:
+    return cluster.list_objects(resources.require(cluster, resources.JOBS), namespace, job_from)

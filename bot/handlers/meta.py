@@ -14,14 +14,17 @@ from commands import help as help_text
 from commands.errors import ClusterError, UnknownCommand
 from commands.meta import Help, ListClusters, WhoAmI
 from commands.parser import normalise, suggest_commands
+from commands.read import OnKind
 from commands.registry import Action, CommandSpec
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
 from integrations.cluster.model import ClusterInfo
 
 
 def _may_run(spec: CommandSpec, ctx: Context) -> bool:
-    """Is there any cluster and namespace where this person may run the command, from here?"""
-    return ctx.authorise(Request(spec.name, spec.access, ctx.channel, anywhere=True)).allowed
+    """Is there any cluster and namespace (and for `get`, any kind) this person may run the
+    command for, from here?"""
+    of_kinds = issubclass(spec.model, OnKind)
+    return ctx.authorise(Request(spec.name, spec.access, ctx.channel, anywhere=True, any_kind=of_kinds)).allowed
 
 
 def help_(action: Help, ctx: Context) -> Reply:
@@ -45,17 +48,8 @@ def help_(action: Help, ctx: Context) -> Reply:
 # --- whoami ----------------------------------------------------------------------------------
 
 
-def _commands(role: Role, ctx: Context) -> str:
-    names = [s.name for s in ctx.registry if s.name in role.commands and s.family != "meta"]
-    for label, wanted in (("every command", ("read", "write", "audit")), ("every read command", ("read",))):
-        every = [s.name for s in ctx.registry if s.family != "meta" and s.access in wanted]
-        if names == every:
-            return label
-    return ", ".join(names) if len(names) <= 8 else ", ".join(names[:8]) + f" and {len(names) - 8} more"
-
-
 def _grant_row(binding: Binding, role: Role, writes_here: bool, ctx: Context) -> list[str]:
-    commands = _commands(role, ctx) + ("" if writes_here else " (reads only here)")
+    commands = role.commands.describe() + ("" if writes_here else " (reads only here)")
     granted = f"`{binding.name}` (role `{role.name}`{f', owner {role.owner}' if role.owner else ''})"
     return [commands, str(role.clusters), str(role.namespaces), role.limits(), granted]
 

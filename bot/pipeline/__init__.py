@@ -204,7 +204,7 @@ class Pipeline:
         return reply
 
     def _decide_and_run(self, message: Message, subject: Subject, parsed: Parsed, trace: Trace) -> Reply:
-        trace.command = parsed.spec.name
+        trace.command = parsed.action.command_name(parsed.spec.name)  # `get statefulsets` for `get sts`
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
         request = request_for(parsed, message, self.clusters)
         authorise(self.access, subject, request, trace)
@@ -229,7 +229,7 @@ class Pipeline:
         """`yes` runs the change waiting for this person here, decided by the policy again;
         `no` cancels it, or drops a question waiting for its answer."""
         trace.command = "yes" if yes else "no"
-        authorise(self.access, subject, Request(trace.command, "read", message.channel), trace)
+        authorise(self.access, subject, Request(trace.command, "meta", message.channel), trace)
         waiting = self.confirmations.take(message.user, message.channel)
         question = conversation.question
         if waiting is None and not yes and question is not None and question.user == message.user:

@@ -31,7 +31,7 @@ def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request
     replicas = getattr(action, "replicas", None)
     image = getattr(action, "image", None)
     return Request(
-        spec.name,
+        action.command_name(spec.name),  # `get statefulsets` for `get sts`: as roles name it
         spec.access,
         message.channel,
         cluster,

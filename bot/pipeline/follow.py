@@ -37,7 +37,7 @@ class Follower:
         target = reply.follow
         cluster = self.access.clusters.get(target.cluster)
         seen = cluster.view(self.access.identity(subject, cluster.name))
-        tracker = RolloutTracker(seen, target.namespace, target.name)
+        tracker = RolloutTracker(seen, target.namespace, target.name, target.resource)
 
         def report(state: RolloutState) -> None:
             if not state.done:

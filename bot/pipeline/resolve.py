@@ -26,7 +26,7 @@ from integrations.cluster.clusters import Clusters
 def about(parsed: Parsed) -> str | None:
     """The Deployment a command names, where a conversation's topic could have named it."""
     param = parsed.spec.topic
-    value = getattr(parsed.action, param.name, None) if param is not None else None
+    value = getattr(parsed.action, param.name, None) if param is not None else parsed.action.about()
     return value if isinstance(value, str) else None
 
 

@@ -60,6 +60,7 @@ class Request:
     anywhere: bool = False
     whole_cluster: bool | None = None
     destructive: bool = False  # the command's spec says it must be confirmed (scale to 0, cordon, …)
+    any_kind: bool = False  # `command` is `get`/`describe` with any kind after it (help's question)
 
     @property
     def cluster_wide(self) -> bool:
@@ -108,10 +109,50 @@ class Decision:
         return f"{names.get(self.by, 'rule')} `{self.rule}`"
 
 
+NO_NAMES = Globs.parse([])
+
+
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """Which commands a role, deny or approval rule names: by access class (`read`, `write`,
+    `audit`), or by name with `*` globs. Names are what the policy sees: a command's own name, or
+    for the kind commands the kind's canonical plural too (`get statefulsets`, `get certificates`)."""
+
+    classes: frozenset[str] = frozenset()
+    names: Globs = NO_NAMES
+
+    def match(self, request: Request) -> bool:
+        if request.access in self.classes:
+            return True
+        if request.any_kind:  # `get` followed by some kind: could any name here be that?
+            prefix = request.command + " "
+            return any(g.could_start_with(prefix) for g in self.names.items)
+        return self.names.match(request.command)
+
+    def every_kind(self, request: Request) -> bool:
+        """Whether this covers `command` with every kind after it (a deny rule that hides `get`)."""
+        return request.access in self.classes or self.names.anything or self.names.match(request.command + " *")
+
+    @property
+    def everything(self) -> bool:
+        return self.names.anything or self.classes >= {"read", "write", "audit"}
+
+    def describe(self) -> str:
+        """In words, for whoami and check-config: `every read command, deploy, scale`."""
+        if self.everything:
+            return "every command"
+        words = {"read": "every read command", "write": "every change", "audit": "the audit trail"}
+        found = [words[c] for c in ("read", "write", "audit") if c in self.classes]
+        return ", ".join([*found, *(g.pattern for g in self.names.items)])
+
+
+EVERY_COMMAND = Commands(names=Globs.parse(["*"]))
+
+
 @dataclass(frozen=True, slots=True)
 class Role:
     name: str
-    commands: frozenset[str]
+    commands: Commands
     clusters: Globs = ANY
     namespaces: Globs = ANY
     cluster_wide: bool = False
@@ -121,7 +162,7 @@ class Role:
     description: str | None = None
 
     def covers(self, request: Request) -> bool:
-        if request.command not in self.commands:
+        if not self.commands.match(request):
             return False
         if request.anywhere or request.cluster is None:
             return True
@@ -174,7 +215,7 @@ class Binding:
 @dataclass(frozen=True, slots=True)
 class DenyRule:
     name: str
-    commands: frozenset[str]
+    commands: Commands
     reason: str | None = None
     subjects: frozenset[str] | None = None
     channels: frozenset[str] | None = None
@@ -182,7 +223,10 @@ class DenyRule:
     namespaces: Globs = ANY
 
     def applies(self, keys: frozenset[str], request: Request) -> bool:
-        if request.command not in self.commands:
+        if request.any_kind:
+            if not self.commands.every_kind(request):
+                return False
+        elif not self.commands.match(request):
             return False
         if self.subjects is not None and not (self.subjects & keys):
             return False
@@ -202,7 +246,7 @@ class DenyRule:
 @dataclass(frozen=True, slots=True)
 class ApprovalRule:
     name: str
-    commands: frozenset[str]
+    commands: Commands
     approvers: tuple[str, ...]
     count: int
     clusters: Globs = ANY
@@ -210,7 +254,7 @@ class ApprovalRule:
     destructive: bool | None = None  # only destructive requests (True), only the others (False)
 
     def applies(self, request: Request) -> bool:
-        if request.anywhere or request.command not in self.commands or request.cluster is None:
+        if request.anywhere or request.cluster is None or not self.commands.match(request):
             return False
         if self.destructive is not None and request.destructive != self.destructive:
             return False
@@ -227,8 +271,6 @@ class Policy:
     deny: tuple[DenyRule, ...] = ()
     approvals: tuple[ApprovalRule, ...] = ()
     groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    meta_commands: frozenset[str] = frozenset()
-    reads: frozenset[str] = frozenset()  # the read commands, for reads-for-everyone
     reads_for_everyone: bool = True
     channels: frozenset[str] = frozenset()  # the allow-list; empty: every channel
     source: str = "built-in"
@@ -282,7 +324,7 @@ class Policy:
         for rule in self.deny:
             if rule.applies(deny_keys, request):
                 return Decision("deny", rule.name, "deny", rule.reason or "a deny rule forbids it")
-        if request.command in self.meta_commands and not subject.external:
+        if request.access == "meta" and not subject.external:
             return Decision("allow", META_COMMANDS, "builtin", "commands about Pilothouse itself are open")
         decision = self._granted(grant_keys, subject, request)
         if decision.allowed:
@@ -333,7 +375,7 @@ class Policy:
                 )
         if limited is not None:
             return limited
-        if self.reads_for_everyone and request.command in self.reads and not subject.external:
+        if self.reads_for_everyone and request.access == "read" and not subject.external:
             return Decision("allow", READS_FOR_EVERYONE, "default", "reads are open to everyone")
         if subject.external:
             reason = "you are not a member of this workspace; the policy grants external people nothing"

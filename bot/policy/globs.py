@@ -54,6 +54,11 @@ class Glob:
             at = found + len(piece)
         return True
 
+    def could_start_with(self, prefix: str) -> bool:
+        """Whether some value this matches starts with `prefix` (`get *` and `get pods` do for `get `)."""
+        first = self._pieces[0]
+        return first.startswith(prefix) or (not self.literal and prefix.startswith(first))
+
     def __str__(self) -> str:
         return self.pattern
 

@@ -24,6 +24,7 @@ from bot.policy.engine import (
     READS_FOR_EVERYONE,
     ApprovalRule,
     Binding,
+    Commands,
     DenyRule,
     Policy,
     Role,
@@ -32,7 +33,9 @@ from bot.policy.globs import BadGlob, Globs
 from bot.policy.images import has_registry
 from bot.policy.schema import PolicyFile
 from bot.policy.subject import BUILTIN_GROUPS, CHANNEL_ID, GROUP_NAME, USER_ID, USERGROUP_ID
+from commands import kinds
 from commands.errors import ConfigError
+from commands.read import OnKind
 from commands.registry import ACCESS_CLASSES, Registry
 
 RESERVED_NAMES = (CHANNEL_ALLOW_LIST, DEFAULT_DENY, EXTERNAL_USERS, META_COMMANDS, READS_FOR_EVERYONE)
@@ -261,12 +264,12 @@ class _Checker:
             except BadGlob as e:
                 self.problem((*path, i), str(e))
                 continue
-            if not any(glob.match(name) for name in self.names):
-                close = difflib.get_close_matches(pattern, list(self.names), n=2)
-                hint = ("did you mean " + " or ".join(f"`{c}`" for c in close) + "?") if close else None
-                self.problem(
-                    (*path, i), f"no command is called `{pattern}`", hint or "`pilothouse` → `help` lists them"
-                )
+            if any(glob.match(name) for name in self.names) or _of_a_kind(pattern, self.registry):
+                continue
+            examples = [*self.names, *(f"get {k}" for k in ("pods", "deployments", "statefulsets", "secrets"))]
+            close = difflib.get_close_matches(pattern, examples, n=2)
+            hint = ("did you mean " + " or ".join(f"`{c}`" for c in close) + "?") if close else None
+            self.problem((*path, i), f"no command is called `{pattern}`", hint or "`pilothouse` → `help` lists them")
 
     def _globs(self, path: Path_, patterns: Iterable[str]) -> None:
         for i, pattern in enumerate(patterns):
@@ -308,15 +311,37 @@ class _Checker:
 # --- compiling ----------------------------------------------------------------------------
 
 
-def resolve_commands(patterns: Iterable[str], registry: Registry) -> frozenset[str]:
-    found: set[str] = set()
-    for pattern in patterns:
-        if pattern in ACCESS_CLASSES:
-            found.update(s.name for s in registry if s.access == pattern and s.family != "meta")
-        else:
-            glob = Globs.parse([pattern])
-            found.update(name for name in registry.names() if glob.match(name))
-    return frozenset(found)
+def kind_commands(registry: Registry) -> frozenset[str]:
+    """The commands followed by a kind (`get`, `describe`): the policy sees `get statefulsets`."""
+    return frozenset(s.name for s in registry if issubclass(s.model, OnKind))
+
+
+def _of_a_kind(pattern: str, registry: Registry) -> bool:
+    """`get pods`, `get certificates.cert-manager.io`, `describe *`: a kind command and a kind."""
+    command, _, kind = pattern.partition(" ")
+    if command not in kind_commands(registry) or not kind:
+        return False
+    if "*" in kind:
+        return True
+    try:
+        kinds.kind_word(kind)
+    except ValueError:
+        return False
+    return True
+
+
+def canonical(pattern: str, registry: Registry) -> str:
+    """As the policy will see it: `get sts` is `get statefulsets`."""
+    command, _, kind = pattern.partition(" ")
+    if kind and "*" not in kind and command in kind_commands(registry):
+        return f"{command} {kinds.canonical(kind)}"
+    return pattern
+
+
+def resolve_commands(patterns: Iterable[str], registry: Registry) -> Commands:
+    classes = frozenset(p for p in patterns if p in ACCESS_CLASSES)
+    names = [canonical(p, registry) for p in patterns if p not in ACCESS_CLASSES]
+    return Commands(classes, Globs.parse(names))
 
 
 def compile_policy(
@@ -375,8 +400,6 @@ def compile_policy(
         deny=deny,
         approvals=approvals,
         groups={name: frozenset(members) for name, members in shape.groups.items()},
-        meta_commands=frozenset(s.name for s in registry if s.family == "meta"),
-        reads=frozenset(s.name for s in registry if s.access == "read" and s.family != "meta"),
         reads_for_everyone=shape.defaults.reads_for_everyone,
         channels=channels,
         source=source,

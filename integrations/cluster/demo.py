@@ -17,7 +17,7 @@ Json = dict[str, Any]
 Failure = Literal["crash", "broken", "oom"]
 
 FAILURE_ANNOTATION = "demo.pilothouse.dev/fail"
-NAMESPACES = ("shop", "payments")
+NAMESPACES = ("shop", "payments", "data")
 DEFAULT_NAMESPACE = "shop"
 
 
@@ -164,8 +164,19 @@ def _secret(namespace: str, name: str, values: dict[str, str], *, kind: str = "O
 # --- RBAC: what the demo's people may do, as Kubernetes itself would decide it ----------------
 # Identities as Pilothouse impersonates them with the default prefixes (slack:, pilothouse:).
 DEMO_GROUPS = ("admins", "developers", "deployers", "approvers")
-_CORE_READ = ["pods", "pods/log", "events", "namespaces", "nodes"]
-_APPS_READ = ["deployments", "replicasets"]
+_CORE_READ = [
+    "pods",
+    "pods/log",
+    "events",
+    "namespaces",
+    "nodes",
+    "services",
+    "endpoints",
+    "configmaps",
+    "persistentvolumeclaims",
+    "serviceaccounts",
+]  # not secrets
+_GROUPS_READ = ["apps", "batch", "autoscaling", "policy", "events.k8s.io", "networking.k8s.io", "cert-manager.io"]
 _WATCH = ["get", "list", "watch"]
 
 
@@ -194,11 +205,14 @@ def rbac() -> list[Json]:
     included); deployers also change Deployments, delete pods and list Secrets, in `shop` only."""
     read = [
         {"apiGroups": [""], "resources": _CORE_READ, "verbs": _WATCH},
-        {"apiGroups": ["apps"], "resources": _APPS_READ, "verbs": _WATCH},
+        {"apiGroups": _GROUPS_READ, "resources": ["*"], "verbs": _WATCH},
     ]
     deploy = [
         *read,
-        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["patch"]},
+        {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "daemonsets"], "verbs": ["patch"]},
+        {"apiGroups": ["batch"], "resources": ["cronjobs"], "verbs": ["patch"]},
+        {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]},
+        {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]},
     ]
@@ -261,7 +275,9 @@ def _node(name: str, *, ready: bool) -> Json:
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "pool": "general"}},
-        "spec": {},
+        # A node that is not ready carries the taint its lifecycle controller gives it, so
+        # DaemonSets leave it out, as on a real cluster.
+        "spec": {} if ready else {"taints": [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]},
         "status": {
             "conditions": [condition],
             "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
@@ -274,7 +290,8 @@ def _node(name: str, *, ready: bool) -> Json:
 
 @dataclass(frozen=True, slots=True)
 class EventSeed:
-    """A Warning event about the first pod of a Deployment (`deployment`) or about a node."""
+    """A Warning event about the first pod of a Deployment (`deployment`), a node, or another object
+    (`about`: its kind and name)."""
 
     namespace: str
     reason: str
@@ -282,6 +299,7 @@ class EventSeed:
     count: int
     deployment: str | None = None
     node: str | None = None
+    about: tuple[str, str] | None = None
 
 
 def events() -> list[EventSeed]:
@@ -298,11 +316,38 @@ def events() -> list[EventSeed]:
             deployment="search",
         ),
         EventSeed("default", "NodeNotReady", "Node node-2 status is now: NodeNotReady", 1, node="node-2"),
+        EventSeed(
+            "payments",
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit",
+            1,
+            about=("Job", REPORT_JOB),
+        ),
+        # What the HPA controller says with no metrics-server to read from (as on the test cluster).
+        EventSeed(
+            "payments",
+            "FailedGetResourceMetric",
+            "unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: "
+            "the server could not find the requested resource (get pods.metrics.k8s.io)",
+            8,
+            about=("HorizontalPodAutoscaler", "api"),
+        ),
+        EventSeed(
+            "payments",
+            "FailedComputeMetricsReplicas",
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu utilization: unable to get "
+            "metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find "
+            "the requested resource (get pods.metrics.k8s.io)",
+            8,
+            about=("HorizontalPodAutoscaler", "api"),
+        ),
     ]
 
 
 def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> Json:
     kind, name, namespace = ("Node", seed.node, "") if seed.node else ("Pod", pod, seed.namespace)
+    if seed.about:
+        (kind, name), namespace = seed.about, seed.namespace
     return {
         "apiVersion": "v1",
         "kind": "Event",
@@ -314,8 +359,14 @@ def event_object(seed: EventSeed, *, pod: str | None, index: int, now: str) -> J
         "count": seed.count,
         "firstTimestamp": now,
         "lastTimestamp": now,
-        "source": {"component": "kubelet" if seed.deployment != "search" else "default-scheduler"},
+        "source": {"component": _source(seed)},
     }
+
+
+def _source(seed: EventSeed) -> str:
+    if seed.about:
+        return {"Job": "job-controller"}.get(seed.about[0], "horizontal-pod-autoscaler")
+    return "default-scheduler" if seed.deployment == "search" else "kubelet"
 
 
 _LOGS: dict[str, list[str]] = {
@@ -341,3 +392,160 @@ def log_lines(namespace: str, pod: str, container: str) -> list[str]:
         template = templates[i % len(templates)]
         lines.append(template.format(t=f"2026-11-27T09:00:{i:02d}Z", n=i + 1, s=i, b=100 + (i * 37) % 900))
     return lines
+
+
+# --- beyond Deployments: a StatefulSet, a DaemonSet, an HPA, a CronJob whose last Job failed,
+# a Service, an Ingress and a CRD (cert-manager's Certificate, trimmed) with two objects --------
+
+CERTIFICATES = "certificates.cert-manager.io"
+REPORT_JOB = "nightly-report-29401020"  # a scheduled Job's name: the CronJob's, then the minute
+
+
+def certificate_crd() -> Json:
+    ready = '.status.conditions[?(@.type=="Ready")]'
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": CERTIFICATES},
+        "spec": {
+            "group": "cert-manager.io",
+            "scope": "Namespaced",
+            "names": {
+                "plural": "certificates",
+                "singular": "certificate",
+                "kind": "Certificate",
+                "shortNames": ["cert", "certs"],
+                "categories": ["cert-manager"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                    "additionalPrinterColumns": [
+                        {"name": "Ready", "type": "string", "jsonPath": f"{ready}.status"},
+                        {"name": "Secret", "type": "string", "jsonPath": ".spec.secretName"},
+                        {"name": "Issuer", "type": "string", "jsonPath": ".spec.issuerRef.name", "priority": 1},
+                        {"name": "Status", "type": "string", "jsonPath": f"{ready}.message", "priority": 1},
+                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                    ],
+                }
+            ],
+        },
+    }
+
+
+def _certificate(namespace: str, name: str, host: str, ready: bool, message: str) -> Json:
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"secretName": name, "dnsNames": [host], "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}},
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": str(ready),
+                    "reason": "Ready" if ready else "DoesNotExist",
+                    "message": message,
+                }
+            ]
+        },
+    }  # fmt: skip
+
+
+def _pod_template(app: str, containers: list[Json], **spec: object) -> Json:
+    return {"metadata": {"labels": {"app": app}}, "spec": {"containers": containers, **spec}}
+
+
+def workloads() -> list[Json]:
+    """The other kinds, in the order they are applied (the CRD before its objects)."""
+    report = _container("report", "ghcr.io/acme/payments-report:3.4.1")
+    report_template = _pod_template("nightly-report", [report], restartPolicy="Never")
+    report_template["metadata"]["annotations"] = {FAILURE_ANNOTATION: "crash"}
+    return [
+        certificate_crd(),
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "data", "labels": {"app": "db"}},
+            "spec": {
+                "replicas": 2,
+                "serviceName": "db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": _pod_template("db", [_container("postgres", "postgres:16.3", 5432)]),
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "node-agent", "namespace": "kube-system", "labels": {"app": "node-agent"}},
+            "spec": {
+                "selector": {"matchLabels": {"app": "node-agent"}},
+                "template": _pod_template("node-agent", [_container("agent", "ghcr.io/acme/node-agent:1.4.0")]),
+            },
+        },
+        {
+            "apiVersion": "autoscaling/v2beta2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "api", "namespace": "payments"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
+                "minReplicas": 2,
+                "maxReplicas": 5,
+                "metrics": [
+                    {"type": "Resource",
+                     "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+                ],
+            },
+        },
+        {
+            "apiVersion": "batch/v1beta1",
+            "kind": "CronJob",
+            "metadata": {"name": "nightly-report", "namespace": "payments"},
+            "spec": {
+                "schedule": "0 2 * * *",
+                "jobTemplate": {"spec": {"backoffLimit": 0, "template": report_template}},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+            "spec": {"selector": {"app": "web"},
+                     "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}]},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "shop", "namespace": "shop"},
+            "spec": {
+                "rules": [
+                    {
+                        "host": "shop.example.com",
+                        "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]},
+                    }
+                ]
+            },
+        },
+        _certificate("shop", "web-tls", "shop.example.com", True, "Certificate is up to date and has not expired"),
+        _certificate("payments", "api-tls", "api.example.com", False, "Issuing certificate as Secret does not exist"),
+    ]  # fmt: skip
+
+
+def report_job(cronjob: Json) -> Json:
+    """The CronJob's last scheduled Job (it fails: the demo's report crashes)."""
+    template = cronjob["spec"]["jobTemplate"]
+    meta = cronjob["metadata"]
+    owner = {"apiVersion": cronjob["apiVersion"], "kind": "CronJob", "name": meta["name"], "controller": True}
+    if meta.get("uid"):
+        owner["uid"] = meta["uid"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": REPORT_JOB, "namespace": meta["namespace"], "ownerReferences": [owner]},
+        "spec": template["spec"],
+    }

@@ -9,54 +9,45 @@ connection, a TLS error, a timeout — is translated here, once, into `commands.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from commands.errors import ClusterError, ConfigError, Conflict, Forbidden, Invalid, NotFound, Unreachable
 from commands.limits import LOG_BYTES
 from integrations import deadline
-from integrations.cluster import rollout
+from integrations.cluster import discovery, resources, tables
+from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
-    CHANGE_CAUSE,
     AccessRules,
     ClusterInfo,
-    DeploymentInfo,
     EventInfo,
     Json,
     LogText,
-    NamespaceInfo,
-    NodeInfo,
     PodChange,
-    PodInfo,
-    ReplicaSetInfo,
-    SecretInfo,
     access_rules_from,
-    deployment_from,
     event_from,
     log_text,
-    namespace_from,
-    node_from,
     pod_from,
-    replica_set_from,
-    secret_from,
-    selector_string,
 )
-from integrations.cluster.port import FIELD_MANAGER, RESTARTED_AT, Cancel, Identity, NamespaceGate
-from integrations.cluster.rollout import Rollback
+from integrations.cluster.patches import Patch
+from integrations.cluster.port import FIELD_MANAGER, Cancel, Identity, NamespaceGate
+from integrations.cluster.tables import ServerTable
+from integrations.cluster.typed import TypedReads
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 T = TypeVar("T")
 PAGE_SIZE = 500
-PATCH_ATTEMPTS = 5  # status updates by controllers conflict often and harmlessly
+DISCOVERY_THREADS = 8  # classic discovery is one request per group version (~40 on 1.20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +80,7 @@ def _path(group: str, resource: str, namespace: str | None, name: str | None = N
     return f"{path}/{quote(name)}" if name else path
 
 
-class KubeCluster:
+class KubeCluster(TypedReads):
     """Implements the `Cluster` port against a real API server."""
 
     def __init__(
@@ -106,6 +97,7 @@ class KubeCluster:
         self.identity = identity
         self.timeout = timeout
         self._pool = _Pool(load)  # `load` fills a kubernetes Configuration; called once, lazily
+        self._catalog = discovery.CachedCatalog(self._read_catalog)  # shared by views, as the pool is
         # Set on views (see `view`): whom to impersonate, which namespaces the policy lets through.
         self.impersonating: Identity | None = None
         self._gate: NamespaceGate | None = None
@@ -204,8 +196,8 @@ class KubeCluster:
         method: str = "GET",
         patch: Json | None = None,
         strategic: bool = False,
+        body: Json | None = None,
         read_timeout: float | None = None,
-        send: Json | None = None,
     ) -> Any:
         """Send a request; the urllib3 response, its body still unread (watches stream it).
 
@@ -225,21 +217,21 @@ class KubeCluster:
         if patch is not None:
             kind = "strategic-merge-patch" if strategic else "merge-patch"
             headers["Content-Type"] = f"application/{kind}+json"
-        elif send is not None:
+        elif body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            method, url, headers, body, post = api.param_serialize(
+            method, url, headers, payload, post = api.param_serialize(
                 method,
                 path,
                 query_params=query,
                 header_params=headers,
-                body=patch if patch is not None else send,
+                body=patch if patch is not None else body,
                 auth_settings=["BearerToken"],
             )
             if self.impersonating is not None:
                 headers = _impersonated(headers, self.impersonating)
             timeout = (deadline.remaining(3.0), deadline.remaining(read_timeout or self.timeout))
-            response = api.call_api(method, url, headers, body, post, _request_timeout=timeout).response
+            response = api.call_api(method, url, headers, payload, post, _request_timeout=timeout).response
         except urllib3.exceptions.HTTPError as e:
             raise Unreachable(self.name, _network_reason(e, self.timeout)) from e
         except ApiException as e:  # the client wraps TLS failures as status 0
@@ -290,9 +282,30 @@ class KubeCluster:
             # The apiserver no longer holds history that old: start over from the state now.
             yield from self._watch(path, query, call, timeout, cancel)
 
-    def _get_json(self, path: str, query: list[tuple[str, str]], call: _Call) -> Json:
-        result: Json = json.loads(self._request(path, query, call))
+    def _get_json(self, path: str, query: list[tuple[str, str]], call: _Call, accept: str = "application/json") -> Json:
+        result: Json = json.loads(self._request(path, query, call, accept))
         return result
+
+    def _pages(
+        self, path: str, query: list[tuple[str, str]], call: _Call, accept: str = "application/json"
+    ) -> Iterator[Json | None]:
+        """Each page of a list (of 500); a continue token that expired (410) restarts the list once,
+        signalled by a None: the pages before it are to be dropped."""
+        query = [("limit", str(PAGE_SIZE)), *query]
+        for attempt in range(2):
+            token = None
+            try:
+                while True:
+                    page = self._get_json(path, query + ([("continue", token)] if token else []), call, accept)
+                    yield page
+                    token = (page.get("metadata") or {}).get("continue")
+                    if not token:
+                        return
+            except _Expired:
+                if attempt:
+                    break
+                yield None
+        raise Unreachable(self.name, "the list kept changing faster than it could be read; try again")
 
     def _list(
         self,
@@ -303,24 +316,18 @@ class KubeCluster:
         selector: str | None = None,
         field_selector: str | None = None,
     ) -> list[T]:
-        query = [("limit", str(PAGE_SIZE))]
+        query = []
         if selector:
             query.append(("labelSelector", selector))
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        for _attempt in range(2):  # a continue token that expired (410) restarts the list once
-            items: list[T] = []
-            token = None
-            try:
-                while True:
-                    page = self._get_json(path, query + ([("continue", token)] if token else []), call)
-                    items.extend(convert(o) for o in page.get("items") or [] if self._visible(o, call))
-                    token = (page.get("metadata") or {}).get("continue")
-                    if not token:
-                        return items
-            except _Expired:
-                continue
-        raise Unreachable(self.name, "the list kept changing faster than it could be read; try again")
+        items: list[T] = []
+        for page in self._pages(path, query, call):
+            if page is None:
+                items.clear()
+            else:
+                items.extend(convert(o) for o in page.get("items") or [] if self._visible(o, call))
+        return items
 
     def _visible(self, obj: Json, call: _Call) -> bool:
         """An item of a cluster-wide list is kept only in namespaces the policy lets through."""
@@ -337,20 +344,19 @@ class KubeCluster:
         status = self._reviews.get(key)
         if status is None:
             review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview"}
-            body = {**review, "spec": {"resourceAttributes": attributes}}
             data = self._request(
                 f"{REVIEWS}/selfsubjectaccessreviews",
                 [],
                 _Call("create", "selfsubjectaccessreviews", "access review"),
                 method="POST",
-                send=body,
+                body={**review, "spec": {"resourceAttributes": attributes}},
             )
             status = self._reviews[key] = json.loads(data).get("status") or {}
         if not status.get("allowed"):
+            subresource = f"/{attributes['subresource']}" if "subresource" in attributes else ""
             raise Forbidden(
                 verb=attributes["verb"],
-                resource=attributes["resource"]
-                + (f"/{attributes['subresource']}" if "subresource" in attributes else ""),
+                resource=attributes["resource"] + subresource,
                 namespace=call.namespace,
                 cluster=self.name,
                 user=self.impersonating.user if self.impersonating else None,
@@ -412,14 +418,15 @@ class KubeCluster:
 
     def access_rules(self, namespace: str) -> AccessRules:
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview"}
-        body = {**review, "spec": {"namespace": namespace}}
         call = _Call("create", "selfsubjectrulesreviews", "rules review")
-        data = self._request(f"{REVIEWS}/selfsubjectrulesreviews", [], call, method="POST", send=body)
+        data = self._request(
+            f"{REVIEWS}/selfsubjectrulesreviews",
+            [],
+            call,
+            method="POST",
+            body={**review, "spec": {"namespace": namespace}},
+        )
         return access_rules_from(self.identity, namespace, json.loads(data))
-
-    def list_secrets(self, namespace: str | None, selector: str | None = None) -> list[SecretInfo]:
-        call = _Call("list", "secrets", "secret", namespace)
-        return self._list(_path("", "secrets", namespace), secret_from, call, selector=selector)
 
     def info(self) -> ClusterInfo:
         try:
@@ -431,36 +438,14 @@ class KubeCluster:
             server = self.server if self._pool.client else "?"
             return ClusterInfo(self.name, False, None, self.default_namespace, server, error=e.message)
 
-    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
-        call = _Call("list", "pods", "pod", namespace)
-        return self._list(_path("", "pods", namespace), pod_from, call, selector=selector)
-
-    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
-        call = _Call("list", "deployments", "deployment", namespace)
-        return self._list(_path("apps/v1", "deployments", namespace), deployment_from, call, selector=selector)
-
-    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
-        call = _Call("list", "replicasets", "replica set", namespace)
-        return self._list(_path("apps/v1", "replicasets", namespace), replica_set_from, call, selector=selector)
-
-    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
-        return self._list(_path("", "nodes", None), node_from, _Call("list", "nodes", "node"), selector=selector)
-
     def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
+        # events.k8s.io/v1 where served (1.19+), else the core API; both read by event_from.
+        modern = resources.served(self, resources.EVENTS)
+        resource = modern or resources.require(self, resources.CORE_EVENTS)
         call = _Call("list", "events", "event", namespace)
-        field_selector = f"involvedObject.name={involved}" if involved else None
-        return self._list(_path("", "events", namespace), event_from, call, field_selector=field_selector)
-
-    def list_namespaces(self) -> list[NamespaceInfo]:
-        return self._list(_path("", "namespaces", None), namespace_from, _Call("list", "namespaces", "namespace"))
-
-    def get_pod(self, namespace: str, name: str) -> PodInfo:
-        call = _Call("get", "pods", "pod", namespace, name)
-        return pod_from(self._get_json(_path("", "pods", namespace, name), [], call), env=True)
-
-    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
-        call = _Call("get", "deployments", "deployment", namespace, name)
-        return deployment_from(self._get_json(_path("apps/v1", "deployments", namespace, name), [], call))
+        field = "regarding.name" if modern else "involvedObject.name"
+        field_selector = f"{field}={involved}" if involved else None
+        return self._list(resource.path(namespace), event_from, call, field_selector=field_selector)
 
     def pod_logs(self, namespace: str, pod: str, container: str, tail: int, previous: bool = False) -> LogText:
         call = _Call("get", "pods/log", "pod", namespace, pod)
@@ -474,18 +459,6 @@ class KubeCluster:
 
     # --- watches ------------------------------------------------------------------------------
 
-    def watch_deployment(
-        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
-    ) -> Iterator[DeploymentInfo]:
-        call = _Call("watch", "deployments", "deployment", namespace, name)
-        query = [("fieldSelector", f"metadata.name={name}")]
-        path = _path("apps/v1", "deployments", namespace)
-        for kind, obj in self._watch_resumed(path, query, call, since, timeout, cancel):
-            if kind == "DELETED":
-                raise NotFound("deployment", name, namespace=namespace, cluster=self.name)
-            if kind in ("ADDED", "MODIFIED"):
-                yield deployment_from(obj)
-
     def watch_pods(
         self, namespace: str, selector: str, *, since: str, timeout: float, cancel: Cancel
     ) -> Iterator[PodChange]:
@@ -495,112 +468,106 @@ class KubeCluster:
             if kind in ("ADDED", "MODIFIED", "DELETED"):
                 yield PodChange(kind, pod_from(obj), str(obj["metadata"].get("resourceVersion", "")))
 
-    # --- changes ------------------------------------------------------------------------------
+    # --- any kind ---------------------------------------------------------------------------
 
-    def scale_deployment(
-        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        return self._patch_deployment(namespace, name, {"spec": {"replicas": replicas}}, cause=cause, dry_run=dry_run)
+    def discover(self, *, refresh: bool = False) -> Catalog:
+        return self._catalog.get(refresh=refresh)
 
-    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
-        template = {"template": {"metadata": {"annotations": {RESTARTED_AT: at}}}}
-        return self._patch_deployment(namespace, name, {"spec": template}, cause=cause, dry_run=dry_run)
+    def _read_catalog(self) -> Catalog:
+        call = _Call("get", "discovery", "API discovery")
+        core = self._get_json("/api", [], call, discovery.AGGREGATED)
+        if core.get("kind") == "APIGroupDiscoveryList":  # 1.26+: two requests hold everything
+            groups = self._get_json("/apis", [], call, discovery.AGGREGATED)
+            stale = [
+                f"{g['metadata']['name']}/{v.get('version')}"
+                for g in groups.get("items") or []
+                for v in g.get("versions") or []
+                if v.get("freshness") == "Stale"
+            ]
+            return Catalog(discovery.from_aggregated([core, groups]), unavailable=stale)
+        pairs = discovery.group_versions(core, self._get_json("/apis", [], call))
 
-    def set_image(
-        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        # A strategic merge patch merges containers by name: the sidecars are left untouched.
-        change = {"spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}}
-        return self._patch_deployment(namespace, name, change, cause=cause, dry_run=dry_run, strategic=True)
-
-    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
-        return self._patch_deployment(namespace, name, {"spec": {"paused": paused}}, cause=cause, dry_run=dry_run)
-
-    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
-        query = [("fieldManager", FIELD_MANAGER)] + ([("dryRun", "All")] if dry_run else [])
-        call = _Call("patch", "nodes", "node", None, node)
-        patch = {"spec": {"unschedulable": unschedulable}}
-        data = self._request(_path("", "nodes", None, node), query, call, method="PATCH", patch=patch)
-        return node_from(json.loads(data))
-
-    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
-        query = [("dryRun", "All")] if dry_run else []
-        self._request(
-            _path("", "pods", namespace, name), query, _Call("delete", "pods", "pod", namespace, name), method="DELETE"
-        )
-
-    def rollback_deployment(
-        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
-    ) -> Rollback:
-        planned: list[Rollback] = []
-
-        def restore(current: Json) -> Json | None:
-            selector = selector_string((current["spec"].get("selector") or {}).get("matchLabels") or {})
-            call = _Call("list", "replicasets", "replica set", namespace)
-            path = _path("apps/v1", "replicasets", namespace)
-            replica_sets = self._get_json(path, [("labelSelector", selector)], call).get("items") or []
+        def read(pair: tuple[str, str]) -> list[ResourceType] | None:
+            group, version = pair
+            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
             try:
-                result, template = rollout.plan(current, replica_sets, to_revision)
-            except rollout.NoSuchRevision as e:
-                raise Invalid(f"Cannot roll back `{name}`: {e}.", cluster=self.name) from None
-            planned.append(result)
-            if result.skipped:
-                return None
-            return {"spec": {"template": rollout.replacement(current["spec"]["template"], template)}}
+                return discovery.from_resource_list(group, version, self._get_json(path, [], call))
+            except (Unreachable, NotFound):
+                return None  # an aggregated API that does not answer (kubectl warns and goes on)
 
-        self._patch_deployment(namespace, name, restore, cause=cause, dry_run=dry_run)
-        return planned[-1]
+        contexts = [contextvars.copy_context() for _ in pairs]  # the request's time budget goes along
+        with ThreadPoolExecutor(max_workers=DISCOVERY_THREADS, thread_name_prefix="discovery") as pool:
+            found = list(pool.map(lambda job: job[0].run(read, job[1]), zip(contexts, pairs, strict=True)))
+        unavailable = [f"{g}/{v}" if g else v for (g, v), types in zip(pairs, found, strict=True) if types is None]
+        return Catalog([t for types in found if types for t in types], unavailable=unavailable)
 
-    def _patch_deployment(
+    def list_objects(
         self,
-        namespace: str,
-        name: str,
-        change: Json | Callable[[Json], Json | None],
+        resource: ResourceType,
+        namespace: str | None,
+        convert: Callable[[Json], T],
         *,
-        cause: str,
-        dry_run: bool,
-        strategic: bool = False,
-    ) -> DeploymentInfo:
-        """A merge patch guarded by the resourceVersion it was based on.
+        selector: str | None = None,
+    ) -> list[T]:
+        call = _Call("list", resource.resource, resource.label, namespace)
+        return self._list(resource.path(namespace), convert, call, selector=selector)
 
-        Controllers update a Deployment's status all the time, and each update bumps its
-        resourceVersion: a 409 caused by them (the generation, i.e. the spec, unchanged) is retried
-        on fresh state. When the spec itself changed meanwhile, the change is reported, not forced.
-        """
-        path = _path("apps/v1", "deployments", namespace, name)
+    def get_object(self, resource: ResourceType, namespace: str | None, name: str) -> Json:
+        call = _Call("get", resource.resource, resource.label, namespace, name)
+        return self._get_json(resource.path(namespace, name), [], call)
+
+    def table(
+        self, resource: ResourceType, namespace: str | None, *, name: str | None = None, selector: str | None = None
+    ) -> ServerTable:
+        call = _Call("get" if name else "list", resource.resource, resource.label, namespace, name)
+        query = [("includeObject", "Metadata")]
+        if name is not None:
+            return tables.table_from(self._get_json(resource.path(namespace, name), query, call, tables.ACCEPT))
+        if selector:
+            query.append(("labelSelector", selector))
+        pages: list[ServerTable] = []
+        for page in self._pages(resource.path(namespace), query, call, tables.ACCEPT):
+            if page is None:
+                pages.clear()
+            else:
+                pages.append(tables.table_from(page))
+        joined = tables.joined(pages)
+        if self._gate is None or namespace is not None:
+            return joined
+        gate = self._gate  # cluster-wide: only the rows of namespaces the policy lets through
+        return replace(joined, rows=tuple(r for r in joined.rows if not r.namespace or gate.allows(r.namespace)))
+
+    def watch_object(
+        self, resource: ResourceType, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[Json]:
+        call = _Call("watch", resource.resource, resource.label, namespace, name)
+        query = [("fieldSelector", f"metadata.name={name}")]
+        for kind, obj in self._watch_resumed(resource.path(namespace), query, call, since, timeout, cancel):
+            if kind == "DELETED":
+                raise NotFound(resource.label, name, namespace=namespace, cluster=self.name)
+            if kind in ("ADDED", "MODIFIED"):
+                yield obj
+
+    def patch_object(
+        self, resource: ResourceType, namespace: str | None, name: str, patch: Patch, *, dry_run: bool
+    ) -> Json:
         query = [("fieldManager", FIELD_MANAGER)] + ([("dryRun", "All")] if dry_run else [])
-        read = _Call("get", "deployments", "deployment", namespace, name)
-        write = _Call("patch", "deployments", "deployment", namespace, name)
-        base_generation = None
-        for attempt in range(PATCH_ATTEMPTS):
-            if attempt:
-                time.sleep(0.05 * 2**attempt)  # let the controller's status updates settle
-            current = self._get_json(path, [], read)
-            generation = current["metadata"].get("generation")
-            if base_generation is not None and generation != base_generation:
-                raise Conflict(
-                    f"deployment `{name}` was changed by someone else meanwhile on cluster `{self.name}` "
-                    f"(generation {base_generation} → {generation}).",
-                    cluster=self.name,
-                    hint="Nothing was changed by Pilothouse; look at its state and try again.",
-                )
-            base_generation = generation
-            body = change(current) if callable(change) else change
-            if body is None:  # nothing to change
-                return deployment_from(current)
-            meta = {"resourceVersion": current["metadata"]["resourceVersion"], "annotations": {CHANGE_CAUSE: cause}}
-            try:
-                data = self._request(
-                    path, query, write, method="PATCH", patch={"metadata": meta, **body}, strategic=strategic
-                )
-            except Conflict:
-                continue
-            return deployment_from(json.loads(data))
-        raise Conflict(
-            f"deployment `{name}` kept changing on cluster `{self.name}`; {PATCH_ATTEMPTS} attempts conflicted.",
-            cluster=self.name,
-            hint="Nothing was changed by Pilothouse; try again in a moment.",
-        )
+        call = _Call("patch", resource.resource, resource.label, namespace, name)
+        path = resource.path(namespace, name)
+        data = self._request(path, query, call, method="PATCH", patch=patch.body, strategic=patch.strategic)
+        result: Json = json.loads(data)
+        return result
+
+    def create_object(self, resource: ResourceType, namespace: str, obj: Json, *, dry_run: bool) -> Json:
+        query = [("fieldManager", FIELD_MANAGER)] + ([("dryRun", "All")] if dry_run else [])
+        call = _Call("create", resource.resource, resource.label, namespace, obj["metadata"].get("name"))
+        result: Json = json.loads(self._request(resource.path(namespace), query, call, method="POST", body=obj))
+        return result
+
+    def delete_object(self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool) -> None:
+        query = [("dryRun", "All")] if dry_run else []
+        call = _Call("delete", resource.resource, resource.label, namespace, name)
+        self._request(resource.path(namespace, name), query, call, method="DELETE")
 
 
 def _impersonated(headers: dict[str, str], identity: Identity) -> Any:

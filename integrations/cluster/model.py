@@ -35,6 +35,9 @@ class ContainerInfo:
     state: str  # "running", "waiting: CrashLoopBackOff", "terminated: Completed (exit 0)"
     last_termination: str | None  # "Error (exit 1)", "OOMKilled (exit 137)"
     waiting_message: str | None = None
+    sidecar: bool = False  # an init container with restartPolicy Always (Kubernetes 1.29+)
+    requested: str = ""  # the resources in the pod's spec, e.g. "cpu 500m, memory 256Mi"
+    running: str = ""  # what the kubelet reports it runs with (1.33+), when it differs from the spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class PodInfo:
     containers: tuple[ContainerInfo, ...]
     unschedulable: str | None  # the scheduler's message when PodScheduled=False
     conditions: tuple[tuple[str, str], ...]
+    resize: str | None = None  # an in-place resize not yet done: "pending (Deferred: …)", "in progress"
     env: tuple[EnvVar, ...] = ()  # only for one pod looked at closely (describe), not in lists
 
     @property
@@ -77,8 +81,8 @@ class PodInfo:
         """Why this pod needs attention, or None when it is fine."""
         if self.unschedulable:
             return f"Pending: {self.unschedulable}"
-        if self.phase == "Succeeded":
-            return None
+        if self.phase == "Succeeded" or (self.phase == "Failed" and (self.owner or "").startswith("Job/")):
+            return None  # a Job's failed pod: the Job's failure says it (findings.job_problems)
         if self.status not in ("Running", "Completed") or self.ready < self.total:
             last = self.last_termination
             suffix = f", last exit {last}" if last else ""
@@ -90,9 +94,14 @@ def pod_from(obj: Json, *, env: bool = False) -> PodInfo:
     """`env`: also the containers' environment (as references where it comes from elsewhere)."""
     meta, spec, status = obj["metadata"], obj.get("spec", {}), obj.get("status", {})
     statuses = {c["name"]: c for c in status.get("containerStatuses") or []}
-    containers = tuple(
-        _container(c["name"], c.get("image", ""), statuses.get(c["name"])) for c in spec.get("containers", [])
+    init_statuses = {c["name"]: c for c in status.get("initContainerStatuses") or []}
+    # Sidecars first, as kubectl 1.29+ counts them in READY and RESTARTS; plain init containers not.
+    sidecars = tuple(
+        _container(c, init_statuses.get(c["name"]), sidecar=True)
+        for c in spec.get("initContainers") or []
+        if c.get("restartPolicy") == "Always"
     )
+    containers = sidecars + tuple(_container(c, statuses.get(c["name"])) for c in spec.get("containers", []))
     conditions = {c["type"]: c for c in status.get("conditions") or []}
     scheduled = conditions.get("PodScheduled", {})
     unschedulable = None
@@ -102,7 +111,7 @@ def pod_from(obj: Json, *, env: bool = False) -> PodInfo:
     return PodInfo(
         namespace=meta.get("namespace", ""),
         name=meta["name"],
-        status=_pod_status(meta, status, statuses),
+        status=_pod_status(meta, spec, status, statuses, init_statuses),
         phase=status.get("phase", "Unknown"),
         ready=sum(1 for c in containers if c.ready),
         total=len(containers),
@@ -115,6 +124,7 @@ def pod_from(obj: Json, *, env: bool = False) -> PodInfo:
         containers=containers,
         unschedulable=unschedulable,
         conditions=tuple((t, c.get("status", "")) for t, c in conditions.items()),
+        resize=_resize(status, conditions),
         env=tuple(v for c in spec.get("containers", []) for v in _env(c)) if env else (),
     )
 
@@ -150,19 +160,50 @@ def _env_var(container: str, var: Json) -> EnvVar:
     return EnvVar(container, var["name"], source=source)
 
 
-def _container(name: str, image: str, status: Json | None) -> ContainerInfo:
+def _resize(status: Json, conditions: dict[str, Json]) -> str | None:
+    """In-place resize not yet done: the 1.33+ conditions, else the 1.27–1.32 `status.resize` field."""
+    if (pending := conditions.get("PodResizePending")) and pending.get("status") == "True":
+        why = ": ".join(p for p in (pending.get("reason"), pending.get("message")) if p)
+        return f"pending ({why})" if why else "pending"
+    if (going := conditions.get("PodResizeInProgress")) and going.get("status") == "True":
+        return "in progress" + (f" ({going['message']})" if going.get("message") else "")
+    legacy = status.get("resize")
+    return (
+        {"Proposed": "pending (Proposed)", "InProgress": "in progress"}.get(legacy, f"pending ({legacy})")
+        if legacy
+        else None
+    )
+
+
+def resources_text(resources: Json | None) -> str:
+    """`{"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}` → "cpu 500m, memory ≤1Gi"."""
+    resources = resources or {}
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    parts = [f"{k} {v}" for k, v in sorted(requests.items())]
+    parts += [f"{k} ≤{v}" for k, v in sorted(limits.items())]
+    return ", ".join(parts)
+
+
+def _container(spec: Json, status: Json | None, *, sidecar: bool = False) -> ContainerInfo:
+    name, image = spec["name"], spec.get("image", "")
+    requested = resources_text(spec.get("resources"))
     if status is None:
-        return ContainerInfo(name, image, False, 0, "waiting: ContainerCreating", None)
+        return ContainerInfo(name, image, False, 0, "waiting: ContainerCreating", None, None, sidecar, requested)
     state, waiting_message = _state(status.get("state") or {})
     last = (status.get("lastState") or {}).get("terminated")
+    running = resources_text(status.get("resources")) if status.get("resources") is not None else ""
+    ready = bool(status.get("ready")) and (not sidecar or bool(status.get("started")))
     return ContainerInfo(
         name=name,
         image=status.get("image") or image,
-        ready=bool(status.get("ready")),
+        ready=ready,
         restarts=int(status.get("restartCount", 0)),
         state=state,
         last_termination=f"{last.get('reason', 'Terminated')} (exit {last.get('exitCode')})" if last else None,
         waiting_message=waiting_message,
+        sidecar=sidecar,
+        requested=requested,
+        running=running if running != requested else "",
     )
 
 
@@ -177,11 +218,13 @@ def _state(state: Json) -> tuple[str, str | None]:
     return "waiting: ContainerCreating", None
 
 
-def _pod_status(meta: Json, status: Json, statuses: dict[str, Json]) -> str:
+def _pod_status(meta: Json, spec: Json, status: Json, statuses: dict[str, Json], init_statuses: dict[str, Json]) -> str:
     """kubectl's STATUS column: the most telling container reason, else the phase."""
     if meta.get("deletionTimestamp"):
         return "Terminating"
     reason: str = status.get("reason") or status.get("phase", "Unknown")
+    if (initializing := _init_status(spec, init_statuses)) is not None:
+        return initializing
     running = False
     for c in reversed(list(statuses.values())):
         state = c.get("state") or {}
@@ -196,6 +239,30 @@ def _pod_status(meta: Json, status: Json, statuses: dict[str, Json]) -> str:
     if reason == "Completed" and running:
         reason = "Running"
     return reason
+
+
+def _init_status(spec: Json, init_statuses: dict[str, Json]) -> str | None:
+    """`Init:1/2`, `Init:CrashLoopBackOff`… while init containers (sidecars aside) have not all finished."""
+    inits = spec.get("initContainers") or []
+    if not init_statuses:
+        return None  # as kubectl: nothing to say until the kubelet reports them
+    for i, container in enumerate(inits):
+        state = (init_statuses.get(container["name"]) or {}).get("state") or {}
+        status = init_statuses.get(container["name"]) or {}
+        if container.get("restartPolicy") == "Always":
+            if status.get("started"):
+                continue
+        elif (terminated := state.get("terminated")) and terminated.get("exitCode") == 0:
+            continue
+        if not status:
+            return f"Init:{i}/{len(inits)}"
+        if (terminated := state.get("terminated")) is not None:
+            return f"Init:{terminated.get('reason') or 'ExitCode:' + str(terminated.get('exitCode'))}"
+        waiting = state.get("waiting") or {}
+        if waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            return f"Init:{waiting['reason']}"
+        return f"Init:{i}/{len(inits)}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,16 +432,26 @@ class EventInfo:
 
 
 def event_from(obj: Json) -> EventInfo:
-    meta, involved = obj["metadata"], obj.get("involvedObject", {})
-    last = obj.get("lastTimestamp") or obj.get("eventTime") or meta.get("creationTimestamp")
+    """A core v1 Event, or an events.k8s.io/v1 one (`regarding`, `note`, `series`, `deprecated*`)."""
+    meta = obj["metadata"]
+    involved = obj.get("involvedObject") or obj.get("regarding") or {}
+    series = obj.get("series") or {}
+    last = (
+        series.get("lastObservedTime")
+        or obj.get("lastTimestamp")
+        or obj.get("deprecatedLastTimestamp")
+        or obj.get("eventTime")
+        or meta.get("creationTimestamp")
+    )
+    count = series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1
     return EventInfo(
         namespace=meta.get("namespace", ""),
         type=obj.get("type", "Normal"),
         reason=obj.get("reason", ""),
         kind=involved.get("kind", ""),
         name=involved.get("name", ""),
-        message=(obj.get("message") or "").strip(),
-        count=int(obj.get("count") or 1),
+        message=(obj.get("message") or obj.get("note") or "").strip(),
+        count=int(count),
         last_seen=timestamp(last),
     )
 

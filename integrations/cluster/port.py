@@ -19,14 +19,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from commands.errors import ConfigError
+from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
     AccessRules,
     ClusterInfo,
     DeploymentInfo,
     EventInfo,
+    Json,
     LogText,
     NamespaceInfo,
     NodeInfo,
@@ -35,10 +37,11 @@ from integrations.cluster.model import (
     ReplicaSetInfo,
     SecretInfo,
 )
-from integrations.cluster.rollout import Rollback
+from integrations.cluster.patches import Patch
+from integrations.cluster.tables import ServerTable
 
 FIELD_MANAGER = "pilothouse"
-RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # kubectl's annotation, so both tools agree
+T = TypeVar("T")
 
 
 RESERVED_PREFIX = "system:"  # Kubernetes' own users and groups (system:masters is cluster-admin)
@@ -142,53 +145,54 @@ class Cluster(Protocol):
         """The last `tail` lines, bounded (LogText says what was cut)."""
         ...
 
-    # --- watches: the state now (when `since` is empty), then each change, for up to `timeout` s ---
-
-    def watch_deployment(
-        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
-    ) -> Iterator[DeploymentInfo]:
-        """Raises NotFound if the Deployment is (or gets) deleted. Resume with the last
-        `resource_version` seen; an expired one starts over with the state now. After
-        `cancel.cancel()` the watch ends soon (possibly with ClusterError)."""
-        ...
+    # --- watches: the state now (when `since` is empty), then each change, for up to `timeout` s.
+    # Resume with the last `resource_version` seen; an expired one starts over with the state now.
+    # After `cancel.cancel()` the watch ends soon (possibly with ClusterError).
 
     def watch_pods(
         self, namespace: str, selector: str, *, since: str, timeout: float, cancel: Cancel
     ) -> Iterator[PodChange]: ...
 
-    # --- changes: field manager "pilothouse", optimistic concurrency, change-cause recorded ---
+    # --- any kind, by its resource type (from `discover`) -------------------------------------
 
-    def scale_deployment(
-        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        """Set spec.replicas; with `dry_run` the API server validates and answers, storing nothing."""
+    def discover(self, *, refresh: bool = False) -> Catalog:
+        """Every resource the cluster serves (cached; `refresh` reads it again unless just read)."""
         ...
 
-    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
-        """Roll the pods as `kubectl rollout restart` does: stamp the pod template with `at`."""
+    def list_objects(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        convert: Callable[[Json], T],
+        *,
+        selector: str | None = None,
+    ) -> list[T]:
+        """Every object, each converted as it is read (pages of 500, the JSON dropped page by page)."""
         ...
 
-    def rollback_deployment(
-        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
-    ) -> Rollback:
-        """Restore the pod template of `to_revision` (default: the one before the current), as
-        `kubectl rollout undo` does; `skipped` when the Deployment already runs it."""
+    def get_object(self, resource: ResourceType, namespace: str | None, name: str) -> Json: ...
+
+    def table(
+        self, resource: ResourceType, namespace: str | None, *, name: str | None = None, selector: str | None = None
+    ) -> ServerTable:
+        """The API server's own table printing of a list (or of one object): kubectl's columns."""
         ...
 
-    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
-        """`kubectl rollout pause/resume`: set spec.paused."""
+    def watch_object(
+        self, resource: ResourceType, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[Json]:
+        """The object now (when `since` is empty), then each change; NotFound when it is deleted."""
         ...
 
-    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
-        """`kubectl cordon/uncordon`: set the node's spec.unschedulable."""
+    # --- changes: field manager "pilothouse"; bodies from integrations.cluster.patches ----------
+
+    def patch_object(
+        self, resource: ResourceType, namespace: str | None, name: str, patch: Patch, *, dry_run: bool
+    ) -> Json:
+        """Apply `patch` (a precondition on metadata.resourceVersion in it is honoured: 409 when stale);
+        with `dry_run` the API server validates and answers with the result, storing nothing."""
         ...
 
-    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
-        """Delete a pod; its ReplicaSet (if any) starts a replacement."""
-        ...
+    def create_object(self, resource: ResourceType, namespace: str, obj: Json, *, dry_run: bool) -> Json: ...
 
-    def set_image(
-        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        """Set one container's image (the others, sidecars included, stay as they are)."""
-        ...
+    def delete_object(self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool) -> None: ...

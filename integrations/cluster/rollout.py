@@ -71,10 +71,10 @@ def plan(deployment: Json, replica_sets: list[Json], to_revision: int | None) ->
     images = tuple((c["name"], c.get("image", "")) for c in containers)
     current = copy.deepcopy(deployment["spec"]["template"])
     (current.get("metadata", {}).get("labels") or {}).pop(TEMPLATE_HASH, None)
-    return Rollback(_revision(rs), images, skipped=_same(current, template)), template
+    return Rollback(_revision(rs), images, skipped=same_template(current, template)), template
 
 
-def _same(a: Json, b: Json) -> bool:
+def same_template(a: Json, b: Json) -> bool:
     # The API server fills defaults into stored templates; compare what a person set.
     def essentials(t: Json) -> tuple[object, ...]:
         spec = t.get("spec", {})
@@ -85,17 +85,9 @@ def _same(a: Json, b: Json) -> bool:
         meta = t.get("metadata", {})
         return (meta.get("labels") or {}, meta.get("annotations") or {}, containers, spec.get("nodeSelector"))
 
-    return essentials(a) == essentials(b)
+    def clean(t: Json) -> Json:
+        t = copy.deepcopy(t)
+        (t.get("metadata", {}).get("labels") or {}).pop(TEMPLATE_HASH, None)
+        return t
 
-
-def replacement(old: Json, new: Json) -> Json:
-    """A JSON merge patch that turns `old` into exactly `new` (keys only in `old` become null)."""
-    patch: Json = {}
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(old.get(key), dict):
-            patch[key] = replacement(old[key], value)
-        else:
-            patch[key] = value
-    for key in old.keys() - new.keys():
-        patch[key] = None
-    return patch
+    return essentials(clean(a)) == essentials(clean(b))

@@ -19,38 +19,31 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from commands.errors import Forbidden, Invalid, NotFound
+from commands.errors import Conflict, Forbidden, Invalid, NotFound
 from commands.values import matches
 from integrations import deadline
-from integrations.cluster import demo, rollout
+from integrations.cluster import demo, patches, printers, served_1_20
+from integrations.cluster.discovery import Catalog, ResourceType
 from integrations.cluster.model import (
-    CHANGE_CAUSE,
     REVISION,
     AccessRules,
     ClusterInfo,
-    DeploymentInfo,
     EventInfo,
     Json,
     LogText,
-    NamespaceInfo,
-    NodeInfo,
     PodChange,
     PodInfo,
-    ReplicaSetInfo,
-    SecretInfo,
     access_rules_from,
-    deployment_from,
     event_from,
     log_text,
-    namespace_from,
-    node_from,
     pod_from,
-    replica_set_from,
-    secret_from,
 )
-from integrations.cluster.port import RESTARTED_AT, Cancel, Identity, NamespaceGate
+from integrations.cluster.patches import Patch
+from integrations.cluster.port import FIELD_MANAGER, Cancel, Identity, NamespaceGate, T
 from integrations.cluster.rbac import Attributes, Rbac
-from integrations.cluster.rollout import Rollback
+from integrations.cluster.simulated_workloads import SimulatedWorkloads
+from integrations.cluster.tables import ServerTable
+from integrations.cluster.typed import TypedReads
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for name suffixes
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -112,11 +105,16 @@ def pod_status(pod: Json, node: str | None, message: str, now: datetime, restart
             ],
         }
     failure = demo.failure_of(pod)
-    statuses = [_container_status(c, failure, started, restarts) for c in pod["spec"]["containers"]]
+    once = pod["spec"].get("restartPolicy", "Always") == "Never"  # a Job's pod: it ends, for good or ill
+    statuses = [_container_status(c, failure, started, restarts, once=once) for c in pod["spec"]["containers"]]
     ready = all(s["ready"] for s in statuses)
     flag = "True" if ready else "False"
+    phase = "Pending" if failure == "broken" else "Running"
+    if once and failure != "broken":
+        phase = "Failed" if failure else "Succeeded"
+        flag = "False"
     return {
-        "phase": "Pending" if failure == "broken" else "Running",
+        "phase": phase,
         "hostIP": "127.0.0.1",
         "podIP": "10.244.0." + str(int(hashlib.sha256(pod["metadata"]["name"].encode()).hexdigest(), 16) % 250 + 2),
         "startTime": started,
@@ -128,7 +126,7 @@ def pod_status(pod: Json, node: str | None, message: str, now: datetime, restart
     }
 
 
-def _container_status(container: Json, failure: str | None, started: str, restarts: int) -> Json:
+def _container_status(container: Json, failure: str | None, started: str, restarts: int, *, once: bool = False) -> Json:
     status: Json = {
         "name": container["name"],
         "image": container["image"],
@@ -146,6 +144,10 @@ def _container_status(container: Json, failure: str | None, started: str, restar
                 "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{container["image"]}"'}
             },
         )
+    elif once:
+        reason, code = {"crash": ("Error", 1), "oom": ("OOMKilled", 137)}.get(failure or "", ("Completed", 0))
+        finished = {"reason": reason, "exitCode": code, "startedAt": started, "finishedAt": started}
+        status.update(ready=False, started=False, state={"terminated": finished})
     elif failure in ("crash", "oom"):
         reason, code = ("OOMKilled", 137) if failure == "oom" else ("Error", 1)
         status.update(
@@ -168,7 +170,7 @@ class _Version:
     value: int = 0
 
 
-class SimulatedCluster:
+class SimulatedCluster(SimulatedWorkloads, TypedReads):
     """Implements the `Cluster` port over in-memory JSON objects.
 
     Kubernetes RBAC is answered at one choke point, `_authorize`, which every public method
@@ -184,15 +186,23 @@ class SimulatedCluster:
         self.identity = "demo-admin (simulated)"
         self.impersonating: Identity | None = None
         self._gate: NamespaceGate | None = None
+        self.rbac = Rbac(demo.bootstrap_rbac())
+        self.metrics_server = False  # the demo has none, as the test control plane has none
         self._clock = clock or (lambda: datetime.now(UTC))
         self._objects: dict[str, dict[tuple[str, str], Json]] = {}
         self._gone: set[str] = set()  # names of deleted pods, never reused
         # Every change bumps the version and wakes the watches; commands may run in threads.
         self._changed = threading.Condition(threading.RLock())
         self._shared_version = _Version()
-        self.rbac = Rbac(demo.bootstrap_rbac())
         for namespace in SYSTEM_NAMESPACES:
             self.add_namespace(namespace)
+        # The API server's own Service, as every cluster has it.
+        https = {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}
+        kubernetes = {
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver"}},
+            "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.1", "ports": [https]},
+        }
+        self._store("services", kubernetes, self._clock() - timedelta(days=3), created=True)
 
     @property
     def _version(self) -> int:
@@ -232,6 +242,18 @@ class SimulatedCluster:
                 impersonated=True,
             )
 
+    def _as(self, verb: str, resource: ResourceType, namespace: str | None, name: str | None = None) -> None:
+        scope = namespace if resource.namespaced else None
+        self._authorize(verb, resource.resource, scope, group=resource.group, name=name)
+
+    def _visible(self, objects: list[Json], namespace: str | None) -> list[Json]:
+        """Of a cluster-wide list, only what the policy lets through (the real client filters
+        its pages the same way)."""
+        if namespace is not None or self._gate is None:
+            return objects
+        gate = self._gate
+        return [o for o in objects if not (ns := o["metadata"].get("namespace")) or gate.allows(ns)]
+
     # --- building the cluster -------------------------------------------------------------
 
     @classmethod
@@ -248,20 +270,19 @@ class SimulatedCluster:
             # The last rollout is today's; the others date from the cluster's first days.
             at = cluster._clock() - timedelta(hours=2) if i == len(applied) - 1 else start + timedelta(hours=i)
             cluster.apply_deployment(obj, at=at)
+        for i, obj in enumerate(demo.workloads()):
+            cluster.apply(obj, at=start + timedelta(hours=len(applied) + i))
+        cronjob = cluster._objects["cronjobs"][("payments", "nightly-report")]
+        cluster.apply(demo.report_job(cronjob), at=cluster._clock() - timedelta(hours=20))
         now = _iso(cluster._clock() - timedelta(minutes=1))
         for i, seed in enumerate(demo.events()):
             pod = cluster._first_pod(seed.namespace, seed.deployment) if seed.deployment else None
             cluster._put("events", demo.event_object(seed, pod=pod, index=i, now=now))
         for secret in demo.secrets():
-            cluster.add_secret(secret)
+            cluster.apply(secret, at=start)
         for obj in demo.rbac():
             cluster.rbac.add(obj)
         return cluster
-
-    def add_secret(self, secret: Json) -> None:
-        secret = copy.deepcopy(secret)
-        secret["metadata"].setdefault("creationTimestamp", _iso(self._clock() - timedelta(days=3)))
-        self._put("secrets", secret)
 
     def add_namespace(self, name: str, *, at: datetime | None = None) -> None:
         meta = {"name": name, "creationTimestamp": _iso(at or self._clock() - timedelta(days=3))}
@@ -279,14 +300,16 @@ class SimulatedCluster:
         with self._changed:
             self._apply_deployment(copy.deepcopy(obj), at or self._clock())
 
-    def _apply_deployment(self, obj: Json, at: datetime) -> None:
+    def _apply_deployment(self, obj: Json, at: datetime, *, generation: int | None = None) -> None:
         meta = obj["metadata"]
         namespace, name = meta["namespace"], meta["name"]
         if ("", namespace) not in self._objects.get("namespaces", {}):
             raise NotFound("namespace", namespace, namespace=None, cluster=self.name)
         previous = self._objects.get("deployments", {}).get((namespace, name))
         meta["creationTimestamp"] = previous["metadata"]["creationTimestamp"] if previous else _iso(at)
-        meta["generation"] = previous["metadata"]["generation"] + 1 if previous else 1
+        if generation is None:
+            generation = previous["metadata"]["generation"] + 1 if previous else 1
+        meta["generation"] = generation
         replica_set = self._roll_out(obj, at)
         meta.setdefault("annotations", {})[REVISION] = replica_set["metadata"]["annotations"][REVISION]
         obj["status"] = self._deployment_status(obj, replica_set)
@@ -451,15 +474,11 @@ class SimulatedCluster:
 
     def _all(self, kind: str, namespace: str | None, selector: str | None = None) -> list[Json]:
         with self._changed:
-            found = [
+            return [
                 o
                 for (ns, _), o in sorted(self._objects.get(kind, {}).items())
                 if (namespace is None or ns == namespace) and matches(selector, o["metadata"].get("labels") or {})
             ]
-        if namespace is None and self._gate is not None:  # cluster-wide: only what the policy lets through
-            gate = self._gate
-            found = [o for o in found if not (ns := o["metadata"].get("namespace")) or gate.allows(ns)]
-        return found
 
     def _owned_replica_sets(self, namespace: str, deployment: str) -> list[Json]:
         return [
@@ -503,126 +522,230 @@ class SimulatedCluster:
             review = self.rbac.rules_review(self.impersonating.user, self.impersonating.groups, namespace)
         return access_rules_from(self.identity, namespace, review)
 
-    def list_pods(self, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
-        self._authorize("list", "pods", namespace)
-        return [pod_from(o) for o in self._all("pods", namespace, selector)]
-
-    def list_deployments(self, namespace: str | None, selector: str | None = None) -> list[DeploymentInfo]:
-        self._authorize("list", "deployments", namespace, group="apps")
-        return [deployment_from(o) for o in self._all("deployments", namespace, selector)]
-
-    def list_replica_sets(self, namespace: str | None, selector: str | None = None) -> list[ReplicaSetInfo]:
-        self._authorize("list", "replicasets", namespace, group="apps")
-        return [replica_set_from(o) for o in self._all("replicasets", namespace, selector)]
-
-    def list_nodes(self, selector: str | None = None) -> list[NodeInfo]:
-        self._authorize("list", "nodes", None)
-        return [node_from(o) for o in self._all("nodes", "", selector)]
-
     def list_events(self, namespace: str | None, involved: str | None = None) -> list[EventInfo]:
-        self._authorize("list", "events", namespace)
-        events = [event_from(o) for o in self._all("events", namespace)]
+        self._authorize("list", "events", namespace, group="events.k8s.io")  # as the real client reads them
+        events = [event_from(o) for o in self._visible(self._all("events", namespace), namespace)]
         return [e for e in events if involved is None or e.name == involved]
 
-    def list_namespaces(self) -> list[NamespaceInfo]:
-        self._authorize("list", "namespaces", None)
-        return [namespace_from(o) for o in self._all("namespaces", "")]
+    # --- any kind -------------------------------------------------------------------------------
 
-    def list_secrets(self, namespace: str | None, selector: str | None = None) -> list[SecretInfo]:
-        self._authorize("list", "secrets", namespace)
-        return [secret_from(o) for o in self._all("secrets", namespace, selector)]
+    def discover(self, *, refresh: bool = False) -> Catalog:
+        custom = [t for crd in self._all("customresourcedefinitions", "") for t in served_1_20.custom(crd)]
+        extra = served_1_20.metrics() if self.metrics_server else []
+        return Catalog([*served_1_20.built_in(), *extra, *custom])
 
-    def get_pod(self, namespace: str, name: str) -> PodInfo:
-        self._authorize("get", "pods", namespace, name=name)
-        return pod_from(self._get("pods", "pod", namespace, name), env=True)
+    def _crd(self, resource: ResourceType) -> Json | None:
+        return self._objects.get("customresourcedefinitions", {}).get(("", f"{resource.resource}.{resource.group}"))
 
-    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
-        self._authorize("get", "deployments", namespace, group="apps", name=name)
-        return deployment_from(self._get("deployments", "deployment", namespace, name))
+    def _key(self, resource: ResourceType) -> str:
+        """Where objects of `resource` are kept: built-in kinds by plural (every version and group of
+        a kind shares one store, as in the API server), custom resources and metrics by plural.group."""
+        if self._crd(resource) is not None or resource.group == "metrics.k8s.io":
+            return resource.qualified
+        return resource.resource
 
-    def scale_deployment(
-        self, namespace: str, name: str, replicas: int, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        def scale(deployment: Json) -> None:
-            deployment["spec"]["replicas"] = replicas
+    def _scope(self, resource: ResourceType, namespace: str | None) -> str | None:
+        return (namespace if resource.namespaced else "") if namespace is not None or not resource.namespaced else None
 
-        return self._change(namespace, name, scale, cause=cause, dry_run=dry_run)
+    def list_objects(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        convert: Callable[[Json], T],
+        *,
+        selector: str | None = None,
+    ) -> list[T]:
+        self._as("list", resource, namespace)
+        scope = self._scope(resource, namespace)
+        found = self._visible(self._all(self._key(resource), scope, selector), scope)
+        return [convert(copy.deepcopy(o)) for o in found]
 
-    def restart_deployment(self, namespace: str, name: str, *, cause: str, at: str, dry_run: bool) -> DeploymentInfo:
-        def restart(deployment: Json) -> None:
-            template_meta = deployment["spec"]["template"]["metadata"]
-            template_meta.setdefault("annotations", {})[RESTARTED_AT] = at
+    def get_object(self, resource: ResourceType, namespace: str | None, name: str) -> Json:
+        self._as("get", resource, namespace, name)
+        scope = namespace if resource.namespaced else ""
+        return copy.deepcopy(self._get(self._key(resource), resource.label, scope or "", name))
 
-        return self._change(namespace, name, restart, cause=cause, dry_run=dry_run)
+    def table(
+        self, resource: ResourceType, namespace: str | None, *, name: str | None = None, selector: str | None = None
+    ) -> ServerTable:
+        if name is not None:
+            found = [self.get_object(resource, namespace, name)]
+        else:
+            self._as("list", resource, namespace)
+            scope = self._scope(resource, namespace)
+            found = self._visible(self._all(self._key(resource), scope, selector), scope)
+        return printers.print_table(resource.resource, found, self._clock(), self._crd(resource))
 
-    def set_image(
-        self, namespace: str, name: str, container: str, image: str, *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        def set_image(deployment: Json) -> None:
-            for c in deployment["spec"]["template"]["spec"]["containers"]:
-                if c["name"] == container:
-                    c["image"] = image
+    def patch_object(
+        self, resource: ResourceType, namespace: str | None, name: str, patch: Patch, *, dry_run: bool
+    ) -> Json:
+        self._as("patch", resource, namespace, name)
+        key, scope = self._key(resource), (namespace if resource.namespaced else "") or ""
+        with self._changed:
+            current = self._get(key, resource.label, scope, name)
+            wanted = (patch.body.get("metadata") or {}).get("resourceVersion")
+            if wanted and wanted != current["metadata"]["resourceVersion"]:
+                raise Conflict(
+                    f"{resource.label} `{name}` was changed by someone else meanwhile on cluster `{self.name}`.",
+                    cluster=self.name,
+                    hint="Nothing was changed by Pilothouse; look at its state and try again.",
+                )
+            changed = patches.apply(current, patch)
+            meta = changed["metadata"]
+            if changed.get("spec") != current.get("spec"):
+                meta["generation"] = int(current["metadata"].get("generation", 1)) + 1
+            managers = [m for m in meta.get("managedFields") or [] if m.get("manager") != FIELD_MANAGER]
+            meta["managedFields"] = [
+                *managers,
+                {"manager": FIELD_MANAGER, "operation": "Update", "time": _iso(self._clock())},
+            ]
+            if dry_run:
+                return changed
+            self._store(key, changed, self._clock())
+            return copy.deepcopy(self._get(key, resource.label, scope, name))
 
-        return self._change(namespace, name, set_image, cause=cause, dry_run=dry_run)
+    def create_object(self, resource: ResourceType, namespace: str, obj: Json, *, dry_run: bool) -> Json:
+        self._as("create", resource, namespace)
+        key = self._key(resource)
+        obj = copy.deepcopy(obj)
+        meta = obj["metadata"]
+        meta["namespace"] = namespace if resource.namespaced else ""
+        with self._changed:
+            if (meta["namespace"], meta["name"]) in self._objects.get(key, {}):
+                raise Conflict(
+                    f"{resource.label} `{meta['name']}` already exists on cluster `{self.name}`.", cluster=self.name
+                )
+            if resource.namespaced and ("", namespace) not in self._objects.get("namespaces", {}):
+                raise NotFound("namespace", namespace, namespace=None, cluster=self.name)
+            meta.setdefault("managedFields", [{"manager": FIELD_MANAGER, "operation": "Update"}])
+            if dry_run:
+                return obj
+            self._store(key, obj, self._clock(), created=True)
+            return copy.deepcopy(self._objects[key][(meta["namespace"], meta["name"])])
 
-    def set_paused(self, namespace: str, name: str, paused: bool, *, cause: str, dry_run: bool) -> DeploymentInfo:
-        def pause(deployment: Json) -> None:
-            deployment["spec"]["paused"] = paused
+    def delete_object(self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool) -> None:
+        self._as("delete", resource, namespace, name)
+        key, scope = self._key(resource), (namespace if resource.namespaced else "") or ""
+        with self._changed:
+            obj = self._get(key, resource.label, scope, name)
+            if dry_run:
+                return
+            self._remove(key, scope, name)
+            if key == "pods":
+                self._gone.add(name)
+                self._replace_pod_of(obj)
 
-        return self._change(namespace, name, pause, cause=cause, dry_run=dry_run)
+    def apply(self, obj: Json, *, at: datetime | None = None) -> None:
+        """Create or replace any object by its apiVersion and kind (seeding the demo)."""
+        group, _, version = obj["apiVersion"].rpartition("/")
+        resource = next(
+            (t for t in self.discover() if t.group == group and t.version == version and t.kind == obj["kind"]), None
+        )
+        if resource is None:
+            raise Invalid(f"The simulated cluster serves no {obj['apiVersion']} {obj['kind']}.", cluster=self.name)
+        obj = copy.deepcopy(obj)
+        if resource.namespaced:
+            obj["metadata"].setdefault("namespace", "default")
+        else:
+            obj["metadata"]["namespace"] = ""
+        with self._changed:
+            key = self._key(resource)
+            exists = (obj["metadata"]["namespace"], obj["metadata"]["name"]) in self._objects.get(key, {})
+            self._store(key, obj, at or self._clock(), created=not exists)
 
-    def set_unschedulable(self, node: str, unschedulable: bool, *, dry_run: bool) -> NodeInfo:
-        self._authorize("patch", "nodes", None, name=node)
-        changed = copy.deepcopy(self._get("nodes", "node", "", node))
-        changed.setdefault("spec", {})["unschedulable"] = unschedulable
-        if not dry_run:
-            self._put("nodes", changed)
-        return node_from(changed)
+    def _store(self, key: str, obj: Json, at: datetime, *, created: bool = False) -> None:
+        """Keep `obj` and do what its controller would (under the lock)."""
+        meta = obj["metadata"]
+        previous = self._objects.get(key, {}).get((meta.get("namespace", ""), meta["name"]))
+        meta["creationTimestamp"] = (
+            previous["metadata"]["creationTimestamp"] if previous else meta.get("creationTimestamp") or _iso(at)
+        )
+        meta.setdefault(
+            "uid", hashlib.sha256(f"{key}/{meta.get('namespace')}/{meta['name']}/{_iso(at)}".encode()).hexdigest()[:32]
+        )
+        meta.setdefault("generation", 1)
+        if key == "deployments":
+            obj.pop("status", None)
+            self._apply_deployment(obj, at, generation=int(meta["generation"]))
+        elif key in ("statefulsets", "daemonsets"):
+            self._put(key, obj)
+            if key == "statefulsets":
+                self._reconcile_stateful_set(obj, at)
+            else:
+                self._reconcile_daemon_set(obj, at)
+            self._put(key, obj)
+        elif key == "jobs" and created:
+            self._run_job(obj, at)
+            self._put(key, obj)
+        elif key == "services":
+            obj["spec"].setdefault("type", "ClusterIP")
+            if "clusterIP" not in obj["spec"]:
+                obj["spec"]["clusterIP"] = f"10.0.0.{len(self._objects.get('services', {})) + 10}"
+            self._put(key, obj)
+        elif key == "customresourcedefinitions":
+            obj["status"] = {
+                "conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}]
+            }
+            self._put(key, obj)
+        else:
+            self._put(key, obj)
+        if key in ("deployments", "statefulsets", "horizontalpodautoscalers") and meta.get("namespace"):
+            for resource, target, replicas in list(self._reconcile_autoscalers(meta["namespace"])):
+                target = copy.deepcopy(target)
+                target["spec"]["replicas"] = replicas
+                self._store(resource, target, at)
 
-    def delete_pod(self, namespace: str, name: str, *, dry_run: bool) -> None:
-        self._authorize("delete", "pods", namespace, name=name)
-        pod = self._get("pods", "pod", namespace, name)
-        if dry_run:
+    def _make_pod(
+        self, owner: Json, name: str, template: Json, labels: dict[str, str], at: datetime, node: str | None = None
+    ) -> Json:
+        meta = owner["metadata"]
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": meta["namespace"],
+                "labels": labels,
+                "annotations": dict(template.get("metadata", {}).get("annotations") or {}),
+                "creationTimestamp": _iso(at),
+                "ownerReferences": [
+                    {"kind": owner["kind"], "name": meta["name"], "apiVersion": owner.get("apiVersion", "apps/v1"),
+                     "controller": True}
+                ],
+            },
+            "spec": copy.deepcopy(template.get("spec", {})),
+        }  # fmt: skip
+        nodes = self._objects.get("nodes", {}).values()
+        if node is None:
+            node, message = schedule(pod, nodes)
+        else:
+            message = ""
+            ready = next((n for n in nodes if n["metadata"]["name"] == node), None)
+            if ready is None or not node_is_ready({**ready, "spec": {}}):
+                node, message = None, "0/1 nodes are available: 1 node(s) were not ready."
+        if node:
+            pod["spec"]["nodeName"] = node
+        pod["status"] = pod_status(pod, node, message, at)
+        self._put("pods", pod)
+        return pod
+
+    def _replace_pod_of(self, pod: Json) -> None:
+        """A deleted pod's controller starts a replacement, as it would."""
+        owner = (pod["metadata"].get("ownerReferences") or [{}])[0]
+        namespace, at = pod["metadata"]["namespace"], self._clock()
+        kinds = {"ReplicaSet": "replicasets", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
+        key = kinds.get(owner.get("kind", ""))
+        found = self._objects.get(key or "", {}).get((namespace, owner.get("name", ""))) if key else None
+        if found is None:
             return
-        self._remove("pods", namespace, name)
-        self._gone.add(name)
-        owner = pod["metadata"].get("ownerReferences") or []
-        replica_set = self._objects.get("replicasets", {}).get((namespace, owner[0]["name"])) if owner else None
-        if replica_set is not None:  # the ReplicaSet controller starts a replacement
-            self._resize(replica_set, replica_set["spec"]["replicas"], self._clock())
-
-    def rollback_deployment(
-        self, namespace: str, name: str, to_revision: int | None, *, cause: str, dry_run: bool
-    ) -> Rollback:
-        self._authorize("get", "deployments", namespace, group="apps", name=name)
-        self._authorize("list", "replicasets", namespace, group="apps")
-        current = self._get("deployments", "deployment", namespace, name)
-        try:
-            result, template = rollout.plan(current, self._all("replicasets", namespace), to_revision)
-        except rollout.NoSuchRevision as e:
-            raise Invalid(f"Cannot roll back `{name}`: {e}.", cluster=self.name) from None
-        if not result.skipped:
-
-            def restore(deployment: Json) -> None:
-                deployment["spec"]["template"] = template
-
-            self._change(namespace, name, restore, cause=cause, dry_run=dry_run)
-        return result
-
-    def _change(
-        self, namespace: str, name: str, change: Callable[[Json], None], *, cause: str, dry_run: bool
-    ) -> DeploymentInfo:
-        """Like the API server: a dry run answers with the changed object and stores nothing."""
-        self._authorize("get", "deployments", namespace, group="apps", name=name)
-        self._authorize("patch", "deployments", namespace, group="apps", name=name)
-        changed = copy.deepcopy(self._get("deployments", "deployment", namespace, name))
-        change(changed)
-        changed["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
-        if dry_run:
-            return deployment_from(changed)
-        changed.pop("status", None)
-        self.apply_deployment(changed)
-        return self.get_deployment(namespace, name)
+        if key == "replicasets":
+            self._resize(found, found["spec"]["replicas"], at)
+            return
+        if key == "statefulsets":
+            self._reconcile_stateful_set(found, at)
+        else:
+            self._reconcile_daemon_set(found, at)
+        self._put(str(key), found)
 
     # --- watches: woken by every change ------------------------------------------------------
 
@@ -640,20 +763,21 @@ class SimulatedCluster:
         with self._changed:
             self._changed.notify_all()
 
-    def watch_deployment(
-        self, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
-    ) -> Iterator[DeploymentInfo]:
-        self._authorize("watch", "deployments", namespace, group="apps")
+    def watch_object(
+        self, resource: ResourceType, namespace: str, name: str, *, since: str, timeout: float, cancel: Cancel
+    ) -> Iterator[Json]:
+        self._as("watch", resource, namespace)
         cancel.on_cancel(self._wake)
         deadline = time.monotonic() + timeout
+        key = self._key(resource)
         last, version = since, self._version
         while True:
-            current = self._objects.get("deployments", {}).get((namespace, name))
+            current = self._objects.get(key, {}).get((namespace, name))
             if current is None:
-                raise NotFound("deployment", name, namespace=namespace, cluster=self.name)
+                raise NotFound(resource.label, name, namespace=namespace, cluster=self.name)
             if current["metadata"]["resourceVersion"] != last:
                 last = current["metadata"]["resourceVersion"]
-                yield deployment_from(current)
+                yield copy.deepcopy(current)
             if (changed := self._wait_for_change(version, deadline, cancel)) is None:
                 return
             version = changed

@@ -1,10 +1,10 @@
-"""Following a rollout as it happens: two watches (the Deployment, its pods), one judgement.
+"""Following a rollout as it happens: two watches (the workload, its pods), one judgement.
 
 Each watch runs in a thread and feeds one queue; the caller's thread keeps the latest
-Deployment and pods, judges them (progress.assess) and reports every change of state. A
-watch ends every `WATCH_SECONDS` and resumes from the last resourceVersion, so a thread
-left behind by a finished rollout goes away soon after. The Deployment's own status is
-what says "complete": it is reported as soon as its event arrives, not at the next poll.
+workload (a Deployment, StatefulSet or DaemonSet) and pods, judges them (progress.assess)
+and reports every change of state. A watch ends every `WATCH_SECONDS` and resumes from the
+last resourceVersion, so a thread left behind by a finished rollout goes away soon after. The
+workload's own status is what says "complete": it is reported as soon as its event arrives.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from commands.errors import ClusterError, NotFound
-from integrations.cluster.model import DeploymentInfo, PodChange, PodInfo
+from integrations.cluster import resources
+from integrations.cluster.model import PodChange, PodInfo
 from integrations.cluster.port import Cancel, Cluster
-from integrations.cluster.progress import RolloutState, assess
+from integrations.cluster.progress import RolloutState, assess, assess_job
+from integrations.cluster.workload_model import JobInfo, WorkloadInfo, job_from, workload_from
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ RETRIES = 3  # a watch that fails this many times in a row loses the rollout
 RETRY_PAUSE = 1.0
 HEARTBEAT = 10.0  # report the elapsed time this often even when nothing changed
 GRACE = 60.0  # follow this long past the progress deadline before giving up
+NO_DEADLINE = 600.0  # StatefulSets and DaemonSets have no progress deadline: follow this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,26 +45,31 @@ class _Stopped:
 
 
 class RolloutTracker:
-    def __init__(self, cluster: Cluster, namespace: str, name: str) -> None:
+    def __init__(self, cluster: Cluster, namespace: str, name: str, resource: str = "deployments") -> None:
         self.cluster = cluster
         self.namespace = namespace
         self.name = name
+        self.resource = resource
         self._clock = time.monotonic
         self._events: queue.Queue[Any] = queue.Queue()
         self._cancel = Cancel()
-        self._deployment: DeploymentInfo | None = None
+        self._deployment: WorkloadInfo | JobInfo | None = None
         self._pods: dict[str, PodInfo] = {}
-        self._new_replica_set: tuple[int, str] | None = None  # (revision, name)
+        self._newest: tuple[str, str] | None = None  # (the workload's revision, the pods' label value)
 
     def follow(self, report: Callable[[RolloutState], None]) -> RolloutState:
         """Report each new state until the rollout completes, fails, or is lost; the last one."""
         started = self._clock()
-        self._start(
-            "deployment",
-            lambda since: self.cluster.watch_deployment(
-                self.namespace, self.name, since=since, timeout=WATCH_SECONDS, cancel=self._cancel
-            ),
-        )
+        known = resources.JOBS if self.resource == "jobs" else resources.WORKLOADS[self.resource]
+        kind = resources.require(self.cluster, known)
+
+        def watch(since: str) -> Iterator[WorkloadInfo | JobInfo]:
+            for obj in self.cluster.watch_object(
+                kind, self.namespace, self.name, since=since, timeout=WATCH_SECONDS, cancel=self._cancel
+            ):
+                yield job_from(obj) if self.resource == "jobs" else workload_from(self.resource, obj)
+
+        self._start("deployment", watch)
         last: RolloutState | None = None
         shown_at = started
         try:
@@ -106,13 +114,23 @@ class RolloutTracker:
             self._on_pod(value)
         if self._deployment is None:
             return None
+        if isinstance(self._deployment, JobInfo):
+            job = self._deployment
+            if (job.failure or job.complete) and not self._pods and job.selector:
+                # It ended before the pods' watch told of them: read them once, to name the failing one.
+                self._pods = {p.name: p for p in self.cluster.list_pods(self.namespace, job.selector)}
+            return assess_job(job, self._pods.values())
         return assess(self._deployment, self._new_pods())
 
     def _limit(self) -> float | None:
         """How long to follow: the progress deadline, plus a grace period for the controller."""
-        return self._deployment.progress_deadline + GRACE if self._deployment else None
+        if self._deployment is None:
+            return None
+        if isinstance(self._deployment, JobInfo):
+            return (self._deployment.deadline or NO_DEADLINE) + GRACE
+        return (self._deployment.progress_deadline or NO_DEADLINE) + GRACE
 
-    def _on_deployment(self, deployment: DeploymentInfo) -> None:
+    def _on_deployment(self, deployment: WorkloadInfo | JobInfo) -> None:
         first = self._deployment is None
         self._deployment = deployment
         if first:  # the pods' labels come from the Deployment's selector
@@ -130,24 +148,46 @@ class RolloutTracker:
             self._pods[change.pod.name] = change.pod
 
     def _new_pods(self) -> list[PodInfo]:
-        """Pods of the newest ReplicaSet: only they tell whether the new revision works."""
-        deployment = self._deployment
-        if deployment is None or deployment.revision is None:
+        """Pods of the newest revision: only they tell whether the new revision works."""
+        workload = self._deployment
+        if workload is None or isinstance(workload, JobInfo):
             return []
-        if self._new_replica_set is None or self._new_replica_set[0] != deployment.revision:
-            found = next(
-                (
-                    rs.name
-                    for rs in self.cluster.list_replica_sets(self.namespace, deployment.selector)
-                    if rs.owner == self.name and rs.revision == deployment.revision
-                ),
-                None,
-            )
-            if found is None:
+        if self._newest is None or self._newest[0] != workload.revision or self.resource == "daemonsets":
+            label = self._newest_label(workload)
+            if label is None:
                 return []  # not created yet: the next event will tell
-            self._new_replica_set = (deployment.revision, found)
-        owner = f"ReplicaSet/{self._new_replica_set[1]}"
-        return [p for p in self._pods.values() if p.owner == owner]
+            self._newest = (workload.revision, label)
+        key, value = ("pod-template-hash", self._newest[1])
+        if self.resource != "deployments":
+            key = "controller-revision-hash"
+        return [p for p in self._pods.values() if dict(p.labels).get(key) == value]
+
+    def _newest_label(self, workload: WorkloadInfo) -> str | None:
+        """The label value the newest revision's pods carry."""
+        if self.resource == "statefulsets":
+            return workload.revision or None  # pods carry the revision's name
+        if self.resource == "daemonsets":
+            kind = resources.require(self.cluster, resources.CONTROLLER_REVISIONS)
+            revisions = [
+                r
+                for r in self.cluster.list_objects(
+                    kind, self.namespace, lambda o: o, selector=workload.selector or None
+                )
+                if any(o.get("name") == self.name for o in r["metadata"].get("ownerReferences") or [])
+            ]
+            newest = max(revisions, key=lambda r: int(r.get("revision", 0)), default=None)
+            return (newest["metadata"].get("labels") or {}).get("controller-revision-hash") if newest else None
+        if not workload.revision:
+            return None
+        found = next(
+            (
+                rs
+                for rs in self.cluster.list_replica_sets(self.namespace, workload.selector)
+                if rs.owner == self.name and str(rs.revision) == workload.revision
+            ),
+            None,
+        )
+        return found.name.rsplit("-", 1)[-1] if found else None
 
     # --- the watch threads -------------------------------------------------------------------
 

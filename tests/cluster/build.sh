@@ -6,13 +6,18 @@
 # etcd and kubectl are unpacked from Debian binary packages with `dpkg -x` (no service starts,
 # nothing is installed system-wide). Idempotent: present, correct binaries are kept.
 #
+# Go 1.19 needs github.com/modern-go/reflect2 >= 1.0.2: with the v1.0.1 vendored in 1.20.2, the
+# apiserver dies ("fatal error: fault" in mapiterinit) on the first custom resource it decodes.
+# Debian's golang-github-modern-go-reflect2-dev (1.0.2) replaces it in vendor/ before the build.
+#
 # Usage: tests/cluster/build.sh        (cache: ${PILOTHOUSE_CACHE:-$HOME/.cache/pilothouse})
 set -euo pipefail
 
 K8S_VERSION=v1.20.2
 K8S_COMMIT=faecb196815e248d3ecfb03c680a4507229c2a56
+BUILD=r2  # bumped when the build itself changes (r2: reflect2 1.0.2), so stale binaries are rebuilt
 CACHE=${PILOTHOUSE_CACHE:-$HOME/.cache/pilothouse}
-BIN=$CACHE/k8s-$K8S_VERSION/bin
+BIN=$CACHE/k8s-$K8S_VERSION-$BUILD/bin
 APT_DIR=$CACHE/apt
 SCRATCH=$CACHE/scratch
 
@@ -93,6 +98,9 @@ build_kube() {
         [[ -z $p || $p == \#* ]] && continue
         patch -d "$src" -p1 -s <"$src/debian/patches/$p"
     done <"$src/debian/patches/series"
+    local reflect2=$SCRATCH/reflect2 vendored=$src/vendor/github.com/modern-go/reflect2
+    unpack_deb golang-github-modern-go-reflect2-dev "$reflect2"
+    rm -rf "$vendored" && cp -r "$reflect2/usr/share/gocode/src/github.com/modern-go/reflect2" "$vendored"
     log "building kube-apiserver and kube-controller-manager (cold: ~4-7 min on 2 cores)"
     # The upstream Makefile runs the openapi generators that a plain `go build` skips.
     (

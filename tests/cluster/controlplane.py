@@ -37,6 +37,7 @@ from tests.cluster.node_agent import NODE_NAME, NodeAgent, create_node
 from tests.cluster.rest import JSON, request
 
 K8S_VERSION = "v1.20.2"
+BUILD = "r2"  # as in build.sh: the build of the binaries, bumped when it changes
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 BOT_USER = "pilothouse-bot"
 DIR_PREFIX = "pilothouse-k8s-"
@@ -61,7 +62,7 @@ def cache_dir() -> Path:
 def default_bin_dir() -> Path:
     """PILOTHOUSE_K8S_BIN, else where build.sh puts the binaries."""
     env = os.environ.get("PILOTHOUSE_K8S_BIN")
-    return Path(env) if env else cache_dir() / f"k8s-{K8S_VERSION}" / "bin"
+    return Path(env) if env else cache_dir() / f"k8s-{K8S_VERSION}-{BUILD}" / "bin"
 
 
 def check_binaries(bin_dir: Path) -> None:

@@ -116,11 +116,18 @@ def create_node(api: ApiClient, name: str, kubelet_port: int, **options: Any) ->
         if e.status != 404:
             raise
     request(api, "POST", "/api/v1/nodes", body)
+    # Admission taints every new node not-ready:NoSchedule; the node lifecycle controller (not run
+    # here) lifts it once the node is Ready. Do its part, so DaemonSets see the nodes they would.
+    taints = [] if options.get("ready", True) else [NOT_READY_TAINT]
+    request(api, "PATCH", f"/api/v1/nodes/{name}", {"spec": {"taints": taints}}, content_type=MERGE_PATCH)
     # Status is ignored on create for most kinds; set it through the subresource to be sure.
     node: JSON = request(
         api, "PATCH", f"/api/v1/nodes/{name}/status", {"status": body["status"]}, content_type=MERGE_PATCH
     )
     return node
+
+
+NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
 
 
 def set_node_ready(
@@ -131,8 +138,11 @@ def set_node_ready(
     reason: str = "KubeletNotReady",
     message: str = "container runtime network not ready: NetworkReady=false",
 ) -> JSON:
-    """Flips a node's Ready condition; nothing runs the node-lifecycle controller, so it sticks."""
+    """Flips a node's Ready condition (and its not-ready taint, as the node lifecycle controller
+    would); nothing else runs that controller, so it sticks."""
     conditions = _node_conditions(ready, reason, message)
+    taints = [] if ready else [NOT_READY_TAINT]
+    request(api, "PATCH", f"/api/v1/nodes/{name}", {"spec": {"taints": taints}}, content_type=MERGE_PATCH)
     node: JSON = request(
         api, "PATCH", f"/api/v1/nodes/{name}/status", {"status": {"conditions": conditions}}, content_type=MERGE_PATCH
     )
@@ -146,11 +156,35 @@ def node_is_ready(node: JSON) -> bool:
     )
 
 
+def _pinned_to(pod: JSON) -> set[str] | None:
+    """The nodes a pod's required node affinity names by `metadata.name` (how DaemonSet pods are pinned)."""
+    affinity = (pod["spec"].get("affinity") or {}).get("nodeAffinity") or {}
+    terms = (affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
+    names = {
+        v
+        for t in terms
+        for f in t.get("matchFields") or []
+        if f.get("key") == "metadata.name" and f.get("operator") == "In"
+        for v in f.get("values") or []
+    }
+    return names or None
+
+
+def _tolerates_unschedulable(pod: JSON) -> bool:
+    return any(
+        t.get("key") == "node.kubernetes.io/unschedulable" or (t.get("operator") == "Exists" and not t.get("key"))
+        for t in pod["spec"].get("tolerations") or []
+    )
+
+
 def _node_problem(node: JSON, pod: JSON) -> str | None:
     """Why `pod` cannot go to `node`, in the scheduler's words, or None if it fits."""
+    pinned = _pinned_to(pod)
+    if pinned is not None and node["metadata"]["name"] not in pinned:
+        return "node(s) didn't match node selector"
     if not node_is_ready(node):
         return "node(s) were not ready"
-    if (node.get("spec") or {}).get("unschedulable"):
+    if (node.get("spec") or {}).get("unschedulable") and not _tolerates_unschedulable(pod):
         return "node(s) were unschedulable"
     labels = node["metadata"].get("labels") or {}
     selector = pod["spec"].get("nodeSelector") or {}

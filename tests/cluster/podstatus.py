@@ -5,7 +5,8 @@ Failures are simulated by image tag, or for every container of a pod by the anno
   `:broken` -> waiting ImagePullBackOff (pod Pending, never started)
   `:crash`  -> waiting CrashLoopBackOff, lastState terminated Error (exit 1), restarts rising
   `:oom`    -> waiting CrashLoopBackOff, lastState terminated OOMKilled (exit 137)
-Pods with restartPolicy Never/OnFailure and no fault run to completion (Succeeded), so Jobs finish.
+Pods with restartPolicy Never/OnFailure and no fault run to completion (Succeeded), so Jobs finish;
+with restartPolicy Never, `:crash`/`:oom` end the pod Failed (terminated, not restarted), so Jobs fail.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def container_status(pod: JSON, container: JSON, restarts: int, started: str) ->
         status["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}
         return status
     status["imageID"] = f"{image.split(':')[0]}@sha256:{_digest(image)}"
-    if fault in CRASHING:
+    if fault in CRASHING and pod["spec"].get("restartPolicy") == "Never":
+        reason, code = ("OOMKilled", 137) if fault == "oom" else ("Error", 1)
+        status["state"] = _terminated(reason, code, started, cid)  # not restarted: the pod fails
+    elif fault in CRASHING:
         reason, code = ("OOMKilled", 137) if fault == "oom" else ("Error", 1)
         pod_ref = f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({uid})"
         status.update(restartCount=restarts, lastState=_terminated(reason, code, started, cid))
@@ -114,7 +118,8 @@ def _phase(pod: JSON, statuses: list[JSON]) -> str:
     if any("waiting" in s["state"] and s["state"]["waiting"]["reason"] == "ImagePullBackOff" for s in statuses):
         return "Pending"
     if statuses and all("terminated" in s["state"] for s in statuses):
-        return "Succeeded"
+        failed = any(s["state"]["terminated"].get("exitCode") for s in statuses)
+        return "Failed" if failed else "Succeeded"
     return "Running"
 
 
@@ -125,7 +130,7 @@ def running_status(pod: JSON, host_ip: str, restarts: dict[str, int]) -> JSON:
     statuses = [container_status(pod, c, restarts.get(c["name"], 1), started) for c in pod["spec"]["containers"]]
     phase = _phase(pod, statuses)
     unready = [s["name"] for s in statuses if not s["ready"]]
-    if phase == "Succeeded":
+    if phase in ("Succeeded", "Failed"):
         why: tuple[str, ...] = ("PodCompleted",)
     elif unready:
         why = ("ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]")

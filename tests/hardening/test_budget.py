@@ -96,6 +96,14 @@ class HeldCluster(SimulatedCluster):
         self._hold(namespace)
         return super().get_deployment(namespace, name)
 
+    def table(self, resource: Any, namespace: str | None, **options: Any) -> Any:  # `get`'s generic read
+        self._hold(namespace)
+        return super().table(resource, namespace, **options)
+
+    def get_object(self, resource: Any, namespace: str | None, name: str) -> Any:  # the write path's read
+        self._hold(namespace)
+        return super().get_object(resource, namespace, name)
+
 
 @pytest.fixture
 def held() -> Iterator[HeldCluster]:
@@ -139,14 +147,14 @@ def test_in_slack_others_and_healthz_are_answered_while_one_request_is_held(
     fake: FakeSlackWebAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = threading.Event()
-    original = SimulatedCluster.list_pods
+    original = SimulatedCluster.table
 
-    def held_list_pods(self: SimulatedCluster, namespace: str | None, selector: str | None = None) -> list[PodInfo]:
+    def held_table(self: SimulatedCluster, resource: Any, namespace: str | None, **options: Any) -> Any:
         if namespace == "payments":
             release.wait(30)
-        return original(self, namespace, selector)
+        return original(self, resource, namespace, **options)
 
-    monkeypatch.setattr(SimulatedCluster, "list_pods", held_list_pods)
+    monkeypatch.setattr(SimulatedCluster, "table", held_table)
     fake.add_user("U0BOB0001", "bob")
     try:
         with running(fake, request_budget=2.0, workers=2) as bot:
