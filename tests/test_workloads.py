@@ -129,6 +129,9 @@ def test_real_statefulset_rollout_a_broken_image_named_and_rolled_back(real: tup
     failure = failed.state.failures[0]
     assert (failure.pod, failure.reason) == ("db-1", "ImagePullBackOff")  # updated from the highest ordinal down
     assert f"rollback sts/db -n {ns} --cluster {cluster.name}" in buttons(failed)
+    # A StatefulSet below its replicas is a problem, as a Deployment is (once its status says so).
+    wait_for(lambda: "statefulset/db  1/2 available" in c.say(f"status -n {ns}"), "status to name the StatefulSet")
+    assert "StatefulSets, DaemonSets: 0/1 fully available" in render(c.last)
 
     text = c.say(f"rollback sts/db -n {ns} --cluster {cluster.name}")
     assert "Rolling back StatefulSet `db`" in text and "nginx:broken → nginx:2" in text
@@ -386,3 +389,15 @@ def test_demo_statefulset_daemonset_cronjob_and_hpa() -> None:
     failed = follow(c)
     assert failed.state.phase == "failed" and "BackoffLimitExceeded" in (failed.state.reason or "")
     assert "Suspended CronJob `nightly-report`" in c.say("suspend cronjob/nightly-report -n payments")
+
+
+def test_demo_status_and_digest_name_an_unavailable_statefulset() -> None:
+    c = chat(SimulatedCluster.demo("demo"), policy=Policy.demo("alice", "demo"))
+    assert "statefulset" not in c.say("status -n data")  # healthy: nothing to say
+    c.say("deploy sts/db postgres:broken -n data")
+    follow(c)
+    health = c.say("status -n data")
+    assert "StatefulSets, DaemonSets: 0/1 fully available" in health
+    assert "statefulset/db  1/2 available" in health
+    digest = c.say("digest now -n data")
+    assert "1 StatefulSet or DaemonSet below desired availability" in digest

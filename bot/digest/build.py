@@ -9,10 +9,10 @@ from datetime import datetime
 
 from bot.digest.model import Digest, PilothouseChange, Scope, Seen, seen
 from bot.handlers.findings import POD_PHASES, crash_looping, pod_counts, problems, warning_groups
-from bot.handlers.lookup import list_jobs
+from bot.handlers.lookup import list_jobs, list_workloads
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
-from integrations.cluster.workload_model import JobInfo
+from integrations.cluster.workload_model import JobInfo, WorkloadInfo
 
 TOP_RESTARTERS = 5
 
@@ -24,6 +24,7 @@ class Facts:
     nodes: list[NodeInfo]
     events: list[EventInfo]
     jobs: list[JobInfo] = dataclasses.field(default_factory=list)
+    workloads: list[WorkloadInfo] = dataclasses.field(default_factory=list)  # StatefulSets, DaemonSets
 
 
 def collect(cluster: Cluster, namespace: str | None) -> Facts:
@@ -33,8 +34,9 @@ def collect(cluster: Cluster, namespace: str | None) -> Facts:
         nodes = pool.submit(cluster.list_nodes)
         events = pool.submit(cluster.list_events, namespace)
         jobs = pool.submit(list_jobs, cluster, namespace)
+        workloads = pool.submit(list_workloads, cluster, namespace)
         pods = cluster.list_pods(namespace)
-        return Facts(deployments.result(), pods, nodes.result(), events.result(), jobs.result())
+        return Facts(deployments.result(), pods, nodes.result(), events.result(), jobs.result(), workloads.result())
 
 
 def build(
@@ -48,7 +50,7 @@ def build(
     late: str | None = None,
 ) -> Digest:
     cluster_wide = scope.namespace is None
-    found = problems(facts.deployments, facts.pods, facts.nodes, now, facts.jobs)
+    found = problems(facts.deployments, facts.pods, facts.nodes, now, facts.jobs, facts.workloads)
     counts = pod_counts(facts.pods)
     current = seen(found, cluster_wide=cluster_wide)
     before = previous or {}

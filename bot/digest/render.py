@@ -16,6 +16,10 @@ APPROVALS = "n/a (approvals are not part of Pilothouse yet)"
 _LABELS: dict[Category, tuple[str, str]] = {
     "node-not-ready": ("node not ready", "nodes not ready"),
     "unavailable": ("Deployment below desired availability", "Deployments below desired availability"),
+    "unavailable-workload": (
+        "StatefulSet or DaemonSet below desired availability",
+        "StatefulSets and DaemonSets below desired availability",
+    ),
     "crash-loop": ("crash-looping pod", "crash-looping pods"),
     "pending": ("pending pod", "pending pods"),
     "failing": ("other failing pod", "other failing pods"),
@@ -114,6 +118,12 @@ def _problem_tables(digest: Digest) -> list[Block]:
         blocks += [
             Paragraph("Deployments below desired availability"),
             table(("DEPLOYMENT", "READY"), rows, limit=ROWS),
+        ]
+    workloads = [(p.object(cluster_wide=wide), p.text) for p in digest.problems if p.category == "unavailable-workload"]
+    if workloads:
+        blocks += [
+            Paragraph("StatefulSets and DaemonSets below desired availability"),
+            table(("WORKLOAD", "READY"), workloads, limit=ROWS),
         ]
     if rows := by.get("failed-job"):
         blocks += [Paragraph("Failed Jobs"), table(("JOB", "WHY"), rows, limit=ROWS)]

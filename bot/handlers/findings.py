@@ -15,16 +15,18 @@ from typing import Literal
 
 from bot.handlers.format import age, clip
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
-from integrations.cluster.workload_model import JobInfo
+from integrations.cluster.workload_model import JobInfo, WorkloadInfo
 
-Category = Literal["node-not-ready", "unavailable", "crash-loop", "pending", "failing", "failed-job"]
+Category = Literal[
+    "node-not-ready", "unavailable", "unavailable-workload", "crash-loop", "pending", "failing", "failed-job"
+]
 POD_PHASES = ("running", "pending", "failing", "succeeded", "failed", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     category: Category
-    kind: Literal["node", "deployment", "pod", "job"]
+    kind: Literal["node", "deployment", "statefulset", "daemonset", "pod", "job"]
     namespace: str | None  # None for nodes
     name: str
     text: str
@@ -81,6 +83,15 @@ def deployment_problems(deployments: Iterable[DeploymentInfo]) -> list[Problem]:
     return [Problem("unavailable", "deployment", d.namespace, d.name, d.problem) for d in deployments if d.problem]
 
 
+def workload_problems(workloads: Iterable[WorkloadInfo]) -> list[Problem]:
+    """StatefulSets and DaemonSets below their desired availability (a DaemonSet's: per node)."""
+    return [
+        Problem("unavailable-workload", w.kind.lower(), w.namespace, w.name, w.problem)  # type: ignore[arg-type]
+        for w in workloads
+        if w.problem
+    ]
+
+
 def pod_problem(p: PodInfo) -> Problem | None:
     if not p.problem:
         return None
@@ -119,9 +130,11 @@ def problems(
     nodes: Iterable[NodeInfo],
     now: datetime,
     jobs: Iterable[JobInfo] = (),
+    workloads: Iterable[WorkloadInfo] = (),
 ) -> list[Problem]:
-    """Nodes first, then Deployments, then pods, then Jobs: the order people read them in."""
-    found = node_problems(nodes, now) + deployment_problems(deployments)
+    """Nodes first, then Deployments, StatefulSets and DaemonSets, then pods, then Jobs: the order
+    people read them in."""
+    found = node_problems(nodes, now) + deployment_problems(deployments) + workload_problems(workloads)
     found.extend(problem for p in pods if (problem := pod_problem(p)))
     return found + job_problems(jobs)
 

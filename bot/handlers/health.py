@@ -9,7 +9,7 @@ from bot.handlers.context import Context
 from bot.handlers.describe import autoscalers
 from bot.handlers.findings import nodes_line, pod_counts, pods_line, problems, warning_groups
 from bot.handlers.format import plural, where
-from bot.handlers.lookup import list_jobs, require_namespace
+from bot.handlers.lookup import list_jobs, list_workloads, require_namespace
 from commands.read import Status
 from commands.replies import Actions, Block, Button, Fields, Heading, Notice, Paragraph, Reply, table
 from integrations.cluster.model import DeploymentInfo
@@ -37,16 +37,15 @@ def status(action: Status, ctx: Context) -> Reply:
     nodes = cluster.list_nodes()
     events = cluster.list_events(namespace)
     jobs = list_jobs(cluster, namespace)
+    workloads = list_workloads(cluster, namespace)
     ready_deployments = sum(1 for d in deployments if not d.problem)
-    summary = Fields(
-        (
-            ("Deployments", f"{ready_deployments}/{len(deployments)} fully available"),
-            ("Pods", pods_line(pod_counts(pods))),
-            ("Nodes", nodes_line(nodes)),
-        )
-    )
-    blocks: list[Block] = [Heading(f"Health of {where(namespace, cluster.name)}"), summary]
-    found = problems(deployments, pods, nodes, ctx.now, jobs)
+    lines = [("Deployments", f"{ready_deployments}/{len(deployments)} fully available")]
+    if workloads:
+        ready = sum(1 for w in workloads if not w.problem)
+        lines.append(("StatefulSets, DaemonSets", f"{ready}/{len(workloads)} fully available"))
+    lines += [("Pods", pods_line(pod_counts(pods))), ("Nodes", nodes_line(nodes))]
+    blocks: list[Block] = [Heading(f"Health of {where(namespace, cluster.name)}"), Fields(tuple(lines))]
+    found = problems(deployments, pods, nodes, ctx.now, jobs, workloads)
     rows = [(p.object(cluster_wide=namespace is None), p.text) for p in found]
     if rows:
         blocks += [Paragraph("Needs attention"), table(("OBJECT", "PROBLEM"), rows, limit=25)]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from commands.errors import NotFound
 from integrations.cluster import resources
 from integrations.cluster.model import DeploymentInfo, NodeInfo, PodInfo
 from integrations.cluster.port import Cluster
-from integrations.cluster.workload_model import JobInfo, job_from
+from integrations.cluster.workload_model import JobInfo, WorkloadInfo, job_from, workload_from
 
 
 def suggest_missing(error: NotFound, names: Callable[[], Sequence[str]]) -> NotFound:
@@ -45,6 +46,15 @@ def get_node(cluster: Cluster, name: str) -> NodeInfo:
     if found is None:
         error = NotFound("node", name, namespace=None, cluster=cluster.name)
         raise suggest_missing(error, lambda: [n.name for n in nodes])
+    return found
+
+
+def list_workloads(cluster: Cluster, namespace: str | None) -> list[WorkloadInfo]:
+    """StatefulSets and DaemonSets (Deployments have their own list), of the kinds the cluster serves."""
+    found: list[WorkloadInfo] = []
+    for kind in (resources.STATEFULSETS, resources.DAEMONSETS):
+        if (served := resources.served(cluster, kind)) is not None:
+            found += cluster.list_objects(served, namespace, partial(workload_from, kind.resource))
     return found
 
 
