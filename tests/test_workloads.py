@@ -23,7 +23,7 @@ from tests.cluster.objects import apply_objects
 from tests.cluster.rest import request
 from tests.demo_seed import wait_for
 from tests.manifests import deployment
-from tests.policies import writers
+from tests.policies import demo_admin, writers
 
 WRITERS = writers("alice")
 Json = dict[str, Any]
@@ -392,7 +392,7 @@ def test_demo_statefulset_daemonset_cronjob_and_hpa() -> None:
 
 
 def test_demo_status_and_digest_name_an_unavailable_statefulset() -> None:
-    c = chat(SimulatedCluster.demo("demo"), policy=Policy.demo("alice", "demo"))
+    c = chat(SimulatedCluster.demo("demo"), policy=demo_admin("alice"))
     assert "statefulset" not in c.say("status -n data")  # healthy: nothing to say
     c.say("deploy sts/db postgres:broken -n data")
     follow(c)
