@@ -342,3 +342,26 @@ LabelSelector = Annotated[str, AfterValidator(label_selector)]
 ImageReference = Annotated[str, AfterValidator(image_reference)]
 ObjectName = Annotated[str, AfterValidator(object_name)]
 WorkloadRef = Annotated[str, AfterValidator(workload_ref)]
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def duration_seconds(value: str, *, at_most: float | None = None) -> float:
+    """`90s`, `30m`, `2h`, `1d`, `1w`, or a sum of them (`1h30m`), as seconds."""
+    text = value.strip()
+    if not text or len(text) > 32:
+        raise ValueError(f"`{shown(value)}` is not a duration: use e.g. `30m`, `2h`, `1d` or `1h30m`")
+    total, number = 0, ""
+    for ch in text:
+        if ch.isdigit() and ch.isascii():
+            number += ch
+        elif ch in _DURATION_UNITS and number:
+            total, number = total + int(number) * _DURATION_UNITS[ch], ""
+        else:
+            raise ValueError(f"`{shown(value)}` is not a duration: use e.g. `30m`, `2h`, `1d` or `1h30m`")
+    if number or total <= 0:
+        raise ValueError(f"`{shown(value)}` is not a duration: use e.g. `30m`, `2h`, `1d` or `1h30m`")
+    if at_most is not None and total > at_most:
+        raise ValueError(f"`{shown(value)}` is too long: at most {int(at_most // 86400)}d")
+    return float(total)

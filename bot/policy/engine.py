@@ -61,6 +61,7 @@ class Request:
     whole_cluster: bool | None = None
     destructive: bool = False  # the command's spec says it must be confirmed (scale to 0, cordon, …)
     any_kind: bool = False  # `command` is `get`/`describe` with any kind after it (help's question)
+    ballot: Ballot | None = None  # a vote on a waiting request: may this person cast it?
 
     @property
     def cluster_wide(self) -> bool:
@@ -80,13 +81,37 @@ class Request:
         return f" {scope} on `{self.cluster}`"
 
 
+CONFIRM_RULE = "confirm-first"  # the built-in requirement of a destructive change: its requester's own `yes`
+CONFIRM_SECONDS = 120.0
+
+
 @dataclass(frozen=True, slots=True)
 class Approval:
-    """Who must approve, and how many of them ([approvals] collects the votes)."""
+    """What a request needs before it runs: `count` approvals from `approvers` (user IDs, file
+    groups, Slack user groups), refused at `deny_count` denials, alive for `ttl` seconds.
+    `self_approval`: whether the requester's own vote counts (not by default)."""
 
     rule: str
     approvers: tuple[str, ...]
     count: int
+    deny_count: int = 1
+    ttl: float = 3600.0
+    self_approval: bool = False
+
+    @classmethod
+    def confirmation(cls, requester: str) -> Approval:
+        """Today's `yes`: one approval, by the requester, within two minutes."""
+        return cls(CONFIRM_RULE, (requester,), 1, 1, CONFIRM_SECONDS, self_approval=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A vote on a waiting request (`approve`, `deny`, a button, a reaction): whether the voter
+    may cast it is decided by `authorise`, at the moment of the vote, against the policy in
+    force then and the voter's groups then."""
+
+    rule: str  # the approval rule the request waits on (CONFIRM_RULE: its requester's `yes`)
+    requester: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +277,13 @@ class ApprovalRule:
     clusters: Globs = ANY
     namespaces: Globs = ANY
     destructive: bool | None = None  # only destructive requests (True), only the others (False)
+    deny_count: int = 1
+    ttl: float = 3600.0
+    self_approval: bool = False
+
+    @property
+    def approval(self) -> Approval:
+        return Approval(self.name, self.approvers, self.count, self.deny_count, self.ttl, self.self_approval)
 
     def applies(self, request: Request) -> bool:
         if request.anywhere or request.cluster is None or not self.commands.match(request):
@@ -324,6 +356,8 @@ class Policy:
         for rule in self.deny:
             if rule.applies(deny_keys, request):
                 return Decision("deny", rule.name, "deny", rule.reason or "a deny rule forbids it")
+        if request.ballot is not None:
+            return self._vote(subject, request.ballot)
         if request.access == "meta" and not subject.external:
             return Decision("allow", META_COMMANDS, "builtin", "commands about Pilothouse itself are open")
         decision = self._granted(grant_keys, subject, request)
@@ -399,8 +433,33 @@ class Policy:
     def _approval(self, request: Request) -> Decision | None:
         for rule in self.approvals:
             if rule.applies(request):
-                approval = Approval(rule.name, rule.approvers, rule.count)
                 who = ", ".join(rule.approvers)
                 reason = f"it needs {rule.count} approval(s) from {who}"
-                return Decision("needs_approval", rule.name, "approval", reason, approval=approval)
+                return Decision("needs_approval", rule.name, "approval", reason, approval=rule.approval)
         return None
+
+    def approval_rule(self, name: str) -> Approval | None:
+        """What the named rule requires now (a reloaded policy may have changed or dropped it)."""
+        return next((rule.approval for rule in self.approvals if rule.name == name), None)
+
+    def _vote(self, subject: Subject, ballot: Ballot) -> Decision:
+        """May `subject` vote on a request waiting on `ballot.rule`? Distinct people only: the
+        record counts one vote per user ID; here only eligibility is decided."""
+        if subject.external:
+            return Decision("deny", EXTERNAL_USERS, "builtin", "people from other workspaces cannot approve")
+        if ballot.rule == CONFIRM_RULE:
+            if subject.id == ballot.requester:
+                return Decision("allow", CONFIRM_RULE, "builtin", "the requester confirms their own change")
+            return Decision("deny", CONFIRM_RULE, "builtin", f"only {ballot.requester}, who asked, can confirm it")
+        required = self.approval_rule(ballot.rule)
+        if required is None:
+            reason = f"its approval rule `{ballot.rule}` is no longer in the policy; ask for the change again"
+            return Decision("deny", ballot.rule, "approval", reason)
+        if subject.id == ballot.requester and not required.self_approval:
+            reason = f"you asked for this change, and rule `{ballot.rule}` needs someone else to approve it"
+            return Decision("deny", ballot.rule, "approval", reason)
+        keys = frozenset((subject.id, EVERYONE, *subject.groups))
+        if keys.isdisjoint(required.approvers):
+            reason = f"only {', '.join(required.approvers)} may vote on it (rule `{ballot.rule}`)"
+            return Decision("deny", ballot.rule, "approval", reason)
+        return Decision("allow", ballot.rule, "approval", f"an approver under rule `{ballot.rule}`")

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.policy.engine import (
     CHANNEL_ALLOW_LIST,
+    CONFIRM_RULE,
     DEFAULT_DENY,
     EXTERNAL_USERS,
     META_COMMANDS,
@@ -37,8 +38,10 @@ from commands import kinds
 from commands.errors import ConfigError
 from commands.read import OnKind
 from commands.registry import ACCESS_CLASSES, Registry
+from commands.values import duration_seconds
 
-RESERVED_NAMES = (CHANNEL_ALLOW_LIST, DEFAULT_DENY, EXTERNAL_USERS, META_COMMANDS, READS_FOR_EVERYONE)
+MAX_APPROVAL_SECONDS = 7 * 86400.0
+RESERVED_NAMES = (CONFIRM_RULE, CHANNEL_ALLOW_LIST, DEFAULT_DENY, EXTERNAL_USERS, META_COMMANDS, READS_FOR_EVERYONE)
 Path_ = tuple[str | int, ...]
 
 
@@ -211,6 +214,16 @@ class _Checker:
             self._commands((*path, "commands"), approval.commands)
             self._globs((*path, "clusters"), approval.clusters)
             self._globs((*path, "namespaces"), approval.namespaces)
+            try:
+                duration_seconds(approval.expires, at_most=MAX_APPROVAL_SECONDS)
+            except ValueError as e:
+                self.problem((*path, "expires"), str(e), "a request waits at most 7 days")
+            if approval.count > len(approval.approvers) and all(USER_ID.match(a) for a in approval.approvers):
+                self.problem(
+                    (*path, "count"),
+                    f"{approval.count} approvals are needed but only {len(approval.approvers)} people are named",
+                    "name more approvers (a group counts all its members), or lower `count`",
+                )
 
     def _groups(self) -> None:
         for name, members in self.shape.groups.items():
@@ -392,6 +405,9 @@ def compile_policy(
             clusters=Globs.parse(a.clusters),
             namespaces=Globs.parse(a.namespaces),
             destructive=a.destructive,
+            deny_count=a.deny_count,
+            ttl=duration_seconds(a.expires, at_most=MAX_APPROVAL_SECONDS),
+            self_approval=a.self_approval,
         )
         for a in shape.approvals
     )

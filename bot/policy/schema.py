@@ -53,15 +53,17 @@ class DenySpec(_Strict):
 
 
 class ApprovalSpec(_Strict):
-    """Reserved for [approvals]: which requests wait for whose approval. Until approvals exist,
-    a matching request is refused, saying who would have to approve it."""
+    """Which requests wait for whose approval, how many, and for how long."""
 
     name: str = Field(min_length=1, max_length=63)
     commands: tuple[str, ...] = ("write",)
     clusters: tuple[str, ...] = ("*",)
     namespaces: tuple[str, ...] = ("*",)
     approvers: tuple[str, ...] = Field(min_length=1)
-    count: int = Field(default=1, ge=1, le=10)
+    count: int = Field(default=1, ge=1, le=10, description="approvals needed (distinct people)")
+    deny_count: int = Field(default=1, ge=1, le=10, description="denials that refuse the request")
+    expires: str = Field(default="1h", description="how long a request waits: 30m, 4h, 2d (at most 7d)")
+    self_approval: bool = Field(default=False, description="whether the requester's own vote counts")
     destructive: bool | None = Field(
         default=None, description="only destructive requests (scale to 0, cordon, delete pod): true; none: false"
     )
