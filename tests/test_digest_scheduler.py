@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.slack.digests import SlackPoster
 from integrations.scheduler.leader import RedisLeader
 from integrations.scheduler.runner import LeaderScheduler
+from integrations.store import keys
 from tests.demo_seed import wait_for
 from tests.slack.web_api import Call, FakeSlackWebAPI
 
@@ -109,8 +110,10 @@ def threads(fake: FakeSlackWebAPI) -> list[Call]:
 
 
 def claimed(url: str) -> list[datetime]:
-    keys = redis.Redis.from_url(url, decode_responses=True).keys("pilothouse:digest:fired:*")
-    return sorted(datetime.fromisoformat(k.split(":", 4)[4]) for k in keys)
+    found = redis.Redis.from_url(url, decode_responses=True).keys(keys.PREFIX + keys.key("digest", "fired", "*"))
+    claims = [keys.split(k.removeprefix(keys.PREFIX)) for k in found]
+    # (digest, fired, schedule, fire time); the unescaped twin claims, for older releases, split further.
+    return sorted(datetime.fromisoformat(c[3]) for c in claims if len(c) == 4)
 
 
 # Fast polling: some waits aim at a 0.2 s window within the 2 s period.

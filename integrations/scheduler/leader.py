@@ -21,6 +21,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from integrations.store import keys
 from integrations.store.connection import RedisTarget, connect
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class SoleLeader:
 
 class RedisLeader:
     def __init__(
-        self, target: RedisTarget | str, *, key: str = "pilothouse:leader:scheduler", ttl: float = 15.0
+        self, target: RedisTarget | str, *, key: str = keys.PREFIX + keys.key("leader", "scheduler"), ttl: float = 15.0
     ) -> None:
         self.identity = f"{uuid.uuid4().hex[:12]}"
         # No retries: a leader that cannot extend its key within TTL/3 must give the role up.
