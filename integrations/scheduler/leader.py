@@ -1,9 +1,9 @@
 """Leader election: which replica runs the scheduled jobs.
 
 `RedisLeader` (the default with Redis): a key set with NX and a TTL, extended every TTL/3 by
-its holder only (checked and extended in one Lua call; given up on stopping the same way, so a
-stale holder can neither extend nor delete its successor's key). Any failure to extend — the key gone,
-taken, or Redis unreachable — ends the leadership at once. `LeaseLeader` (kubernetes_lease.py)
+its holder only (checked and extended in one Lua call; deleted on stopping the same way, so a
+stale holder can neither extend nor delete its successor's key). Any failure to extend — the
+key gone, taken, or Redis unreachable — ends the leadership at once. `LeaseLeader` (kubernetes_lease.py)
 uses a Kubernetes Lease. `SoleLeader` is for a single process with in-memory state.
 
 Neither is fencing: a paused leader may act after its term. Every job run is therefore
