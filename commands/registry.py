@@ -73,6 +73,12 @@ class Param:
         return text if self.required and not self.unless else f"[{text}]"
 
 
+def _quoted(word: str) -> str:
+    if word and not any(ch.isspace() or ch in "'\"\\" for ch in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
 def _always(action: Any) -> bool:
     return True
 
@@ -128,6 +134,22 @@ class CommandSpec:
 
     def usage(self) -> str:
         return " ".join([self.name, *(p.synopsis() for p in self.params)])
+
+    def command_line(self, action: Action) -> str:
+        """The action as a command a person could type: what an approval shows and binds."""
+        values = action.model_dump(exclude_none=True, exclude_defaults=True)
+        words = [self.name]
+        for param in self.params:
+            if param.name not in values or param.name in self.fixed:
+                continue
+            value = values[param.name]
+            if param.switch:
+                words.append(param.flags[0])
+            elif param.is_option:
+                words += [max(param.flags, key=len), _quoted(str(value))]
+            else:
+                words.append(_quoted(str(value)))
+        return " ".join(words)
 
 
 class Registry:
