@@ -386,9 +386,11 @@ class ApprovalDesk:
         name = record.arguments.get("name")
         if record.cluster is None or not isinstance(name, str):
             return ("`status` shows the cluster now.",)
-        message = Message(user=record.requester, channel=record.channel, text=f"describe {name}")
+        ref = name if "/" in name else f"deploy/{name}"
+        text = f"describe {ref} -n {record.namespace} --cluster {record.cluster}"
+        message = Message(user=record.requester, channel=record.channel, text=text)
         try:
-            parsed = parse(f"describe {name} -n {record.namespace} --cluster {record.cluster}", self.registry)
+            parsed = parse(text, self.registry)
             requester = self.access.subject(message)
             request = request_for(parsed, message, self.clusters)
             if not self.access.authorise(requester, request).allowed:
