@@ -26,7 +26,7 @@ from integrations.render.text import render
 from integrations.store.memory import MemoryStore
 from integrations.store.port import Store
 from tests.policies import from_yaml, shaped
-from tests.test_policy import POLICY
+from tests.test_policy import EXAMPLE, POLICY
 
 CAROL, DAN, ERIN, ALICE, MALLORY = "U0CAROL03", "U0DAN0004", "U0ERIN005", "U0ALICE01", "U0MALLORY"
 DEPLOY_PROD, OPS = "C0DEPLOYPROD", "C0OPS0001"
@@ -172,7 +172,7 @@ def test_a_moved_target_supersedes_the_request_and_fresh_approval_is_asked(team:
 
 def test_eligibility_is_decided_at_the_moment_of_the_vote(team: Team) -> None:
     rid = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu"))
-    text = open("examples/policy.yaml").read().replace("approvers: [U0ERIN005]", "approvers: [U0ALICE01]")
+    text = EXAMPLE.read_text().replace("approvers: [U0ERIN005]", "approvers: [U0ALICE01]")
     team.pipeline.policy.current = from_yaml(text)  # a reload: Erin is no longer an approver
     assert "only approvers may vote on it" in team.say(ERIN, f"approve {rid}", channel=OPS)
     assert "is approved" in team.say(ALICE, f"approve {rid}", channel=OPS)
