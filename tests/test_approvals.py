@@ -146,6 +146,8 @@ def test_expired_and_cancelled_requests_cannot_be_approved(team: Team) -> None:
     refused = team.say(ERIN, f"approve {expiring}", channel=OPS)
     assert f"{expiring} expired at 2026-12-02 10:00 UTC and can no longer be voted on." in refused
     assert "State:        expired" in team.say(CAROL, f"show {expiring}")
+    settled = [r for r in team.pipeline.audit.between(None, None) if r.outcome == "expired"]
+    assert [(r.user, r.command, r.args["approval"]) for r in settled] == [(CAROL, "restart", expiring)]
     cancelled = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu"))
     assert f"Only U0CAROL03, who asked for {cancelled}, can cancel it." in team.say(ERIN, f"cancel {cancelled}")
     assert f"Cancelled {cancelled}" in team.say(CAROL, f"cancel {cancelled}")
@@ -203,6 +205,8 @@ def test_a_run_whose_process_died_is_reported_unknown_and_never_run_again(team: 
     assert "What the cluster shows now:" in shown and "web" in shown
     assert f"{rid} is in an unknown state: it can no longer be voted on." in team.say(ERIN, f"approve {rid}")
     assert team.revision() == 2  # never silently re-run
+    lost = [r for r in team.pipeline.audit.between(None, None) if r.outcome == "unknown"]
+    assert [(r.user, r.args["approval"]) for r in lost] == [(CAROL, rid)]
 
 
 def test_concurrent_votes_run_the_change_exactly_once() -> None:
