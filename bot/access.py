@@ -66,10 +66,13 @@ class Gate:
     """The policy's say, namespace by namespace, over what one request's views reach. Shared by
     the request's views; counts the namespaces a cluster-wide read left out."""
 
-    def __init__(self, access: Access, subject: Subject, request: Request) -> None:
+    def __init__(self, access: Access, subject: Subject, request: Request, *, approved: str | None = None) -> None:
+        """`approved`: the approval rule this request runs under (being rehearsed for it, or
+        approved under it): a decision that needs exactly that approval lets it through."""
         self._access = access
         self._subject = subject
         self._request = request
+        self._approved = approved
         self._lock = threading.Lock()
         self._decided: dict[tuple[str | None, str], Decision] = {}
         self.hidden: set[tuple[str, str]] = set()  # (cluster, namespace)
@@ -91,6 +94,12 @@ class Gate:
                 self._decided[key] = found
         return found
 
+    def passes(self, decision: Decision) -> bool:
+        if decision.allowed:
+            return True
+        approval = decision.approval
+        return decision.outcome == "needs_approval" and approval is not None and approval.rule == self._approved
+
     @property
     def policy(self) -> Policy:
         return self._access.policy.current
@@ -106,14 +115,14 @@ class ClusterGate:
     cluster: str
 
     def allows(self, namespace: str) -> bool:
-        allowed = self.gate.decide(self.cluster, namespace).allowed
+        allowed = self.gate.passes(self.gate.decide(self.cluster, namespace))
         if not allowed:
             self.gate.hide(self.cluster, namespace)
         return allowed
 
     def check(self, namespace: str) -> None:
         decision = self.gate.decide(self.cluster, namespace)
-        if not decision.allowed:
+        if not self.gate.passes(decision):
             raise refusal(decision, self.gate.request(self.cluster, namespace), self.gate.policy)
 
 
@@ -165,5 +174,5 @@ class Access:
 
         return Clusters([view(c) for c in self.clusters], self.clusters.default)
 
-    def gate(self, subject: Subject, request: Request) -> Gate:
-        return Gate(self, subject, request)
+    def gate(self, subject: Subject, request: Request, *, approved: str | None = None) -> Gate:
+        return Gate(self, subject, request, approved=approved)

@@ -3,6 +3,9 @@
 Like Hubot's shell adapter: every line is a message from `--user` in `--channel`. On a
 terminal it has line editing and history; with piped input it answers each line and exits 0
 at the end of the input.
+
+`/as USER` changes who is speaking (`/as USER COMMAND` for one line), so a request and its
+approvals by other people can be tried in one shell against the one embedded store.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from integrations.render.text import render
 
 PROMPT = "pilothouse> "
 EXIT_WORDS = {"exit", "quit", "bye"}
+AS = "/as"
 
 
 def _lines(stdin: TextIO, interactive: bool) -> Iterator[str]:
@@ -61,10 +65,22 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
             continue
         if text.lower() in EXIT_WORDS:
             break
-        message = Message(user=user, channel=channel, text=text)
+        speaker = user
+        if text.split(maxsplit=1)[0] == AS:
+            parts = text.split(maxsplit=2)
+            if len(parts) == 1:
+                print(f"You are {user}. `/as USER` speaks as USER from now on; `/as USER COMMAND` once.", file=stdout)
+                continue
+            if len(parts) == 2:
+                user = parts[1]
+                print(("" if first or interactive else "\n") + f"> {text}\nYou are now {user}.", file=stdout)
+                first = False
+                continue
+            speaker, text = parts[1], parts[2]
+        message = Message(user=speaker, channel=channel, text=text)
         reply = pipeline.handle(message)
         if not interactive:
-            print(("" if first else "\n") + f"> {text}", file=stdout)
+            print(("" if first else "\n") + f"> {raw.strip()}", file=stdout)
         print(render(reply), file=stdout, flush=True)
         _follow(pipeline, reply, message, stdout)
         first = False

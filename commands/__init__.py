@@ -1,8 +1,8 @@
 """The pure core: command declarations, the parser, actions, replies and errors. No I/O here."""
 
-from commands import audit, deploy, digest, meta, read
+from commands import approvals, audit, deploy, digest, meta, read
 from commands.registry import Registry
 
 
 def default_registry() -> Registry:
-    return Registry([*meta.SPECS, *read.SPECS, *deploy.SPECS, *digest.SPECS, *audit.SPECS])
+    return Registry([*meta.SPECS, *read.SPECS, *deploy.SPECS, *digest.SPECS, *audit.SPECS, *approvals.SPECS])

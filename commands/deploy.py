@@ -31,11 +31,9 @@ REASON = Param("reason", "TEXT", "why: recorded in the change-cause and the audi
 
 
 class Recorded(Action):
-    """What every change carries: why (for the change-cause and the audit trail), and whether the
-    person confirmed it. `confirmed` is never typed: it is set when the person says yes."""
+    """What every change carries: why (for the change-cause and the audit trail)."""
 
     reason: str | None = Field(default=None, min_length=1, max_length=REASON_CHARS)
-    confirmed: bool = False
 
 
 class Change(InNamespace, Recorded):

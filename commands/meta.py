@@ -85,7 +85,7 @@ SPECS = (
     ),
     CommandSpec(
         words=("no",),
-        aliases=(("n",), ("cancel",)),
+        aliases=(("n",),),
         model=Answer,
         fixed=MappingProxyType({"yes": False}),
         family="meta",

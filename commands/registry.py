@@ -52,6 +52,7 @@ class Param:
     rest: bool = False
     topic: bool = False
     unless: tuple[str, ...] = ()  # a required positional that these options (param names) stand in for
+    hidden: bool = False  # set by buttons and reactions, not typed: left out of usage and help
 
     def missing(self, values: Mapping[str, Any]) -> bool:
         return self.required and self.name not in values and not any(u in values for u in self.unless)
@@ -71,6 +72,12 @@ class Param:
         else:
             text = f"{self.metavar}..." if self.rest else self.metavar
         return text if self.required and not self.unless else f"[{text}]"
+
+
+def _quoted(word: str) -> str:
+    if word and not any(ch.isspace() or ch in "'\"\\" for ch in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
 
 
 def _always(action: Any) -> bool:
@@ -127,7 +134,23 @@ class CommandSpec:
         return next((p for p in self.params if flag in p.flags), None)
 
     def usage(self) -> str:
-        return " ".join([self.name, *(p.synopsis() for p in self.params)])
+        return " ".join([self.name, *(p.synopsis() for p in self.params if not p.hidden)])
+
+    def command_line(self, action: Action) -> str:
+        """The action as a command a person could type: what an approval shows and binds."""
+        values = action.model_dump(exclude_none=True, exclude_defaults=True)
+        words = [self.name]
+        for param in self.params:
+            if param.name not in values or param.name in self.fixed:
+                continue
+            value = values[param.name]
+            if param.switch:
+                words.append(param.flags[0])
+            elif param.is_option:
+                words += [max(param.flags, key=len), _quoted(str(value))]
+            else:
+                words.append(_quoted(str(value)))
+        return " ".join(words)
 
 
 class Registry:

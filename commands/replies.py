@@ -6,9 +6,9 @@ handlers never format for one chat in particular.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from commands.limits import REPLY_CHARS
 
@@ -82,15 +82,6 @@ Block = Heading | Paragraph | Notice | Fields | Table | Preformatted | Actions
 
 
 @dataclass(frozen=True, slots=True)
-class Awaiting:
-    """A change that waits for the person to say `yes`: the command and its validated arguments."""
-
-    command: str
-    arguments: Mapping[str, Any]
-    summary: str  # what would be done, e.g. "scale `web` to 0"
-
-
-@dataclass(frozen=True, slots=True)
 class Follow:
     """A rollout (or a Job) the chat should follow after this reply, showing its progress in place."""
 
@@ -111,7 +102,6 @@ class Reply:
     blocks: tuple[Block, ...]
     ok: bool = True
     request_id: str | None = field(default=None, compare=False)
-    awaiting: Awaiting | None = None
     follow: Follow | None = None
     # More, for whoever wants it: a thread under the reply in Slack, printed after it elsewhere.
     details: tuple[Block, ...] = ()

@@ -121,7 +121,7 @@ def test_use_namespace_and_a_threads_topic_do_not_widen_anything(team: Chat) -> 
 
 
 def test_a_yes_from_another_person_or_channel(team: Chat) -> None:
-    assert "Scale `web` to 0?" in team.say("scale web 0 --cluster staging-eu")
+    assert "Destructive: scaling to 0 stops every pod." in team.say("scale web 0 --cluster staging-eu")
     assert "Nothing is waiting" in as_(team, MALLORY, DEPLOY_PROD).say("yes")
     assert "Nothing is waiting" in as_(team, CAROL, OPS).say("yes")
     assert "Scaled `web`" in team.say("yes")  # only her own, here
@@ -148,12 +148,13 @@ def test_images_outside_the_allowed_repositories_and_replicas_over_the_limit(tea
     assert "ghcr.io/acme" not in team.say("get deploy web --cluster prod-eu")  # nothing changed
 
 
-def test_what_needs_approval_is_refused_until_approvals_exist(team: Chat) -> None:
+def test_what_needs_approval_waits_and_changes_nothing(team: Chat) -> None:
     reply = team.say("restart web --cluster prod-eu")
-    assert "`restart` in namespace `shop` on `prod-eu` needs approval: 1 of approvers" in reply
-    assert "Approvals are not configured in this version of Pilothouse yet" in reply
-    # Destructive on prod (declared on the command's spec): two people, even after a `yes`.
-    assert "needs approval: 2 of approvers, deployers" in team.say("scale web 0 --cluster prod-eu")
+    assert "Approval request A-" in reply and "Needs:        1 approval from approvers (not the requester)" in reply
+    # Destructive on prod (declared on the command's spec): two people; the requester's `yes` is no vote.
+    assert "2 approvals from approvers, deployers" in team.say("scale web 0 --cluster prod-eu")
+    assert "Nothing is waiting for your `yes` here." in team.say("yes")
+    assert team.pipeline.clusters.get("prod-eu").get_deployment("shop", "web").desired == 3
 
 
 def namespaces_shown(c: Chat) -> set[str]:

@@ -4,13 +4,12 @@ confirmation of destructive steps, policy, RBAC and optimistic concurrency."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.confirmations import Confirmations
 from commands.errors import Conflict
 from commands.replies import Table
 from integrations.cluster import patches, resources, workloads
@@ -55,7 +54,8 @@ def test_scale_changes_replicas_and_records_the_change_cause(demo: Chat) -> None
 
 def test_scaling_to_zero_waits_for_yes(demo: Chat) -> None:
     text = demo.say("scale web 0")
-    assert "Scale `web` to 0? Every pod of it will stop." in text and "3 → 0" in text
+    assert re.search(r"Confirm A-\w{4}: `scale web 0 --namespace shop --cluster demo`", text), text
+    assert "Destructive: scaling to 0 stops every pod." in text and "3 → 0" in text
     demo.say("get pods -l app=web")
     assert len(rows(demo)) == 3  # nothing happened yet
     assert "Scaled `web`" in demo.say("yes")
@@ -65,11 +65,14 @@ def test_scaling_to_zero_waits_for_yes(demo: Chat) -> None:
 
 def test_no_cancels_and_an_expired_confirmation_does_nothing(demo: Chat) -> None:
     demo.say("scale cart 0")
-    assert demo.say("no") == "· Cancelled: scale `cart` to 0 was not done."
-    demo.pipeline.confirmations = Confirmations(MemoryStore(), ttl=0.2)
+    assert re.fullmatch(
+        r"· Cancelled A-\w{4}: `scale cart 0 --namespace shop --cluster demo` was not done\.", demo.say("no")
+    )
     demo.say("scale cart 0")
-    time.sleep(0.35)
-    assert "Nothing is waiting for your `yes` here." in demo.say("yes")
+    later = datetime.now(UTC) + timedelta(minutes=3)  # past the 2 minutes a confirmation waits
+    demo.pipeline.approvals.clock = lambda: later
+    assert "waited for your `yes` until" in demo.say("yes")
+    assert "Nothing is waiting for your `yes` here." in demo.say("yes")  # said once
     demo.say("get deploy")
     assert ("cart", "2/2") in [(r[0], r[1]) for r in rows(demo)]
 
@@ -327,7 +330,7 @@ def test_pause_holds_template_changes_until_resume(demo: Chat) -> None:
 
 
 def test_cordon_asks_first_and_uncordon_undoes_it(demo: Chat) -> None:
-    assert "Cordon node `node-1`? No new pods will be scheduled on it." in demo.say("cordon node-1")
+    assert "Destructive: no new pods will be scheduled on the node." in demo.say("cordon node-1")
     demo.say("get nodes")
     assert rows(demo)[0][1] == "Ready"
     assert "Cordoned node `node-1`" in demo.say("yes")
@@ -365,7 +368,7 @@ def test_delete_pod_asks_first_and_the_replicaset_replaces_it(demo: Chat) -> Non
     demo.say("get pods -l app=checkout")
     (pod,) = [r[0] for r in rows(demo)]
     text = demo.say(f"delete pod {pod}")
-    assert f"Delete pod `{pod}`?" in text and "its ReplicaSet starts a replacement" in text
+    assert f"`delete pod {pod}" in text and "its ReplicaSet starts a replacement" in text
     assert "Deleted pod" in demo.say("yes")
     demo.say("get pods -l app=checkout")
     (replacement,) = [r[0] for r in rows(demo)]

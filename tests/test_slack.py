@@ -483,21 +483,21 @@ def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI
     )
     with running(fake, policy_file=policy) as b:
         question = command(b, fake, "scale web 0 -n shop")
-        assert "Scale `web` to 0?" in text_of(question)
+        assert "Destructive: scaling to 0 stops every pod." in text_of(question)
         actions = next(block for block in question.args["blocks"] if block["type"] == "actions")
-        yes = next(e for e in actions["elements"] if e["value"] == "yes")
+        yes = next(e for e in actions["elements"] if e["value"].startswith("approve A-"))
         assert yes["confirm"]["title"]["text"] == "Change the cluster?"
         sender = SlackSender(events_url(b), SECRET)
         # Someone else's click does not confirm Alice's change.
         other = fake.response_url()
-        sender.send(*signing.block_actions(yes["action_id"], "yes", user_id="U0MALLORY", response_url=other))
+        sender.send(*signing.block_actions(yes["action_id"], yes["value"], user_id="U0MALLORY", response_url=other))
         refused = fake.wait_for("response_url", predicate=lambda c: c.token == other.rsplit("/", 1)[1])[0]
-        assert "Nothing is waiting for your `yes` here." in text_of(refused)
+        assert f"only {workspace.USER_ID}, who asked, can confirm it" in text_of(refused)
         mine = fake.response_url()
-        sender.send(*signing.block_actions(yes["action_id"], "yes", response_url=mine))
+        sender.send(*signing.block_actions(yes["action_id"], yes["value"], response_url=mine))
         # The change is followed in a channel message the bot edits until the pods are gone.
         posted = fake.wait_for("chat.postMessage")[0]
-        assert "Scaled `web`" in text_of(posted) and "3 → 0" in text_of(posted)
+        assert "is confirmed and was run as" in text_of(posted) and "3 → 0" in text_of(posted)
         done = fake.wait_for("chat.update", predicate=lambda c: "Rolled out" in text_of(c))[0]
         assert done.args["channel"] == posted.args["channel"] and "0/0 available" in text_of(done)
         assert "0/0" in text_of(command(b, fake, "get deploy -n shop"))

@@ -203,12 +203,3 @@ def test_unreachable_redis_is_a_clear_error_without_the_password() -> None:
     assert "cannot be used" in str(e.value)
     assert "s3cret" not in str(e.value)
     assert "***" in str(e.value)
-
-
-def test_take_gives_the_value_to_exactly_one_caller(store: Store) -> None:
-    store.set("pending", "scale web 0", ttl=30)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        taken = list(pool.map(lambda _: store.take("pending"), range(20)))
-    assert [t for t in taken if t is not None] == ["scale web 0"]
-    assert store.get("pending") is None
-    assert store.take("pending") is None

@@ -23,10 +23,9 @@ def pilothouse_changes(
 
 
 def _counts(r: AuditRecord) -> bool:
-    if r.phase != "result" or r.outcome != "ok" or r.command not in ROLLOUT_COMMANDS:
-        return False
-    # A scale to 0 first asks for a `yes`: only the confirmed record is the change.
-    return not (r.command == "scale" and r.args.get("replicas") == 0 and not r.args.get("confirmed"))
+    # A change that waited for a `yes` or an approval was recorded as "asked" then: only its
+    # run, recorded "ok" as its requester's, is the change.
+    return r.phase == "result" and r.outcome == "ok" and r.command in ROLLOUT_COMMANDS
 
 
 def _what(r: AuditRecord) -> str:

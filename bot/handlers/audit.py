@@ -26,7 +26,7 @@ def _matches(record: AuditRecord, action: AuditQuery) -> bool:
 
 
 def _row(r: AuditRecord) -> list[str]:
-    what = " ".join([r.command or "?", *(f"{k}={v}" for k, v in r.args.items() if k != "confirmed")])
+    what = " ".join([r.command or "?", *(f"{k}={v}" for k, v in r.args.items())])
     where = f"{r.namespace or '*'}@{r.cluster}" if r.cluster else "-"
     decided = f"{r.decision or '-'} ({r.rule})" if r.rule else (r.decision or "-")
     return [

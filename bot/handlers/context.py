@@ -29,7 +29,6 @@ class Context:
     now: datetime
     access: Access
     store: Store | None = None  # shared state (digest schedules and snapshots); None in bare handler tests
-    confirm_first: bool = False  # the command is destructive (its spec says so) and not yet confirmed
 
     def shared_store(self) -> Store:
         assert self.store is not None, "this handler needs the pipeline's store"

@@ -16,7 +16,7 @@ from bot.handlers.context import Context
 from bot.handlers.cronjobs import suspension
 from bot.handlers.describe import autoscaler_of
 from bot.handlers.format import plural, where
-from bot.handlers.targets import Target, ask, change_cause, rollout_notice, target
+from bot.handlers.targets import Target, change_cause, rollout_notice, target
 from commands.deploy import (
     Deploy,
     Pause,
@@ -63,17 +63,11 @@ def scale(action: Scale, ctx: Context) -> Reply:
         )
     cause = change_cause(action, ctx, f"scale {t.ref} {before.desired}→{action.replicas}")
     body = patches.scale(action.replicas)
-    planned = workload_from(
-        t.kind, workloads.change(t.cluster, t.resource, t.namespace, t.name, body, cause=cause, dry_run=True)
-    )
-    preview = Fields(
-        (("Replicas", f"{before.desired} → {planned.desired}"), ("Where", where(t.namespace, t.cluster.name)))
-    )
-    if ctx.confirm_first:
-        question = f"Scale {t.label} to 0? Every pod of it will stop."
-        return ask(action, "scale", f"scale {t.label} to 0", question, preview)
     after = workload_from(
-        t.kind, workloads.change(t.cluster, t.resource, t.namespace, t.name, body, cause=cause, dry_run=False)
+        t.kind,
+        workloads.both(
+            lambda dry: workloads.change(t.cluster, t.resource, t.namespace, t.name, body, cause=cause, dry_run=dry)
+        ),
     )
     return Reply(
         (

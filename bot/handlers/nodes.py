@@ -8,7 +8,6 @@ from typing import Any
 from bot.handlers.context import Context
 from bot.handlers.format import where
 from bot.handlers.lookup import get_node, get_pod
-from bot.handlers.targets import ask
 from commands.deploy import (
     Cordon,
     DeletePod,
@@ -36,12 +35,7 @@ def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
     def change(dry: bool) -> Json:
         return workloads.change(cluster, nodes, None, action.node, body, cause=None, dry_run=dry)
 
-    change(True)
-    preview = Fields((("Node", f"{action.node} ({before.status})"), ("Cluster", cluster.name)))
-    if ctx.confirm_first:
-        question = f"Cordon node `{action.node}`? No new pods will be scheduled on it."
-        return ask(action, "cordon", f"cordon node `{action.node}`", question, preview)
-    after = node_from(change(False))
+    after = node_from(workloads.both(change))
     effect = (
         "No new pods will be scheduled here; pods already on it keep running."
         if cordon
@@ -50,7 +44,7 @@ def _cordon_or_uncordon(action: Cordon | Uncordon, ctx: Context) -> Reply:
     return Reply(
         (
             Heading(f"{'Cordoned' if cordon else 'Uncordoned'} node `{action.node}`"),
-            Fields((("Status", after.status),)),
+            Fields((("Node", f"{action.node}: {before.status} → {after.status}"), ("Cluster", cluster.name))),
             Notice("ok", effect),
         )
     )
@@ -70,13 +64,13 @@ def delete_pod(action: DeletePod, ctx: Context) -> Reply:
         if not pod.owner
         else f"its owner, {pod.owner}, decides what comes next"
     )
-    if ctx.confirm_first:
-        preview = Fields((("Pod", f"{pod.name} ({pod.status}, {pod.restarts} restarts)"), ("Then", fate)))
-        question = f"Delete pod `{action.pod}`?"
-        return ask(action, "delete pod", f"delete pod `{action.pod}`", question, preview)
     cluster.delete_object(pods, namespace, action.pod, dry_run=False)
     return Reply(
-        (Heading(f"Deleted pod `{action.pod}` in {where(namespace, cluster.name)}"), Notice("ok", f"Done: {fate}."))
+        (
+            Heading(f"Deleted pod `{action.pod}` in {where(namespace, cluster.name)}"),
+            Fields((("Pod", f"{pod.name} ({pod.status}, {pod.restarts} restarts)"), ("Then", fate))),
+            Notice("ok", f"Done: {fate}."),
+        )
     )
 
 

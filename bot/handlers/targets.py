@@ -1,5 +1,5 @@
 """What every change to a workload starts from: the workload as it is now (`target`), its
-change-cause, the question a destructive change asks (`ask`), and the honest note for kinds
+change-cause, and the honest note for kinds
 that roll no pods by themselves (OnDelete)."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from commands.deploy import (
     Change,
 )
 from commands.errors import Invalid
-from commands.registry import Action
-from commands.replies import Actions, Awaiting, Button, Fields, Follow, Heading, Notice, Paragraph, Reply
+from commands.replies import Follow, Notice
 from integrations.cluster import resources, workloads
 from integrations.cluster.discovery import ResourceType
 from integrations.cluster.model import Json
@@ -28,21 +27,6 @@ def change_cause(action: Change, ctx: Context, what: str) -> str:
     # By ID, the display name only beside it: anyone can call themselves "root (approved by CISO)".
     cause = f"{what} by {ctx.who} from {ctx.where} via Pilothouse"
     return f"{cause}: {action.reason}" if action.reason else cause
-
-
-def ask(action: Action, command: str, summary: str, question: str, preview: Fields) -> Reply:
-    """The preview, a question, and the change kept waiting for `yes` (2 minutes)."""
-    arguments = action.model_dump(exclude={"confirmed"}, exclude_none=True)
-    buttons = (Button("Yes, go ahead", "yes", changes_cluster=True, style="danger"), Button("Cancel", "no"))
-    return Reply(
-        (
-            Heading(question),
-            preview,
-            Paragraph("Reply `yes` within 2 minutes to go ahead, or `no` to cancel."),
-            Actions(buttons),
-        ),
-        awaiting=Awaiting(command, arguments, summary),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@
     who       the Subject: the person's ID, display name (a label), groups   bot/access.py
     resolve   conversation, defaults and topic → parse                       resolve.py
     authorise the command as a policy Request → the one decision            authorise.py
+    approve   a change that needs approval (or confirmation) waits as a     bot/approvals/
+              request; votes on it; the deciding vote runs it, once
     dispatch  the intent audited, the handler run with views of the person  dispatch.py
     audit     one record per message                                        bot/trace.py, bot/audit.py
 
@@ -21,9 +23,10 @@ from datetime import UTC, datetime
 
 from bot import logs
 from bot.access import Access
+from bot.approvals.book import ApprovalBook
+from bot.approvals.desk import ApprovalDesk, Notifier
 from bot.audit import AuditLog, AuditRecord, Outcome
 from bot.budget import Budget, Overrun
-from bot.confirmations import Confirmations
 from bot.conversation import Conversation, Conversations
 from bot.defaults import DefaultsStore
 from bot.message import Message
@@ -31,11 +34,19 @@ from bot.pipeline.authorise import authorise, request_for
 from bot.pipeline.dispatch import Dispatcher
 from bot.pipeline.follow import Follower, Progress
 from bot.pipeline.resolve import Resolver
-from bot.policy.engine import Policy, Request
+from bot.policy.engine import Approval, Policy, Request
 from bot.policy.load import builtin
 from bot.policy.reload import PolicyHolder
 from bot.policy.subject import Subject
 from bot.trace import Trace
+from commands.approvals import (
+    ApproveRequest,
+    CancelRequest,
+    DenyRequest,
+    ListApprovals,
+    ShowRequest,
+    WithdrawVote,
+)
 from commands.errors import MissingArguments, ParseError, PilothouseError, PolicyDenied, TimedOut
 from commands.meta import Answer, Use
 from commands.parser import Parsed
@@ -47,6 +58,8 @@ from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
 
+APPROVAL_ACTIONS = (ListApprovals, ShowRequest, ApproveRequest, DenyRequest, WithdrawVote, CancelRequest)
+
 __all__ = ["Message", "Pipeline", "Progress"]
 
 
@@ -56,7 +69,7 @@ def _error(error: PilothouseError) -> Reply:
 
 
 def _outcome(reply: Reply, trace: Trace) -> Outcome:
-    if trace.asked or reply.awaiting is not None or reply.effect == "asked":
+    if trace.asked or reply.effect == "asked":
         return "asked"
     return "unchanged" if reply.effect == "nothing" else "ok"
 
@@ -75,6 +88,7 @@ class Pipeline:
         channel_clusters: Mapping[str, str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         budget: float = 30.0,
+        notifier: Notifier | None = None,
     ) -> None:
         """`budget`: seconds one message may take before it is stopped (PILOTHOUSE_REQUEST_BUDGET)."""
         self.budget = Budget(budget)
@@ -86,7 +100,6 @@ class Pipeline:
         self.clusters = clusters
         self.store = store
         self.audit = audit or AuditLog(store)
-        self.confirmations = Confirmations(store)
         self.conversations = Conversations(store)
         # A channel's own cluster (e.g. #shop-prod → prod-eu); a person's `use` and --cluster win.
         self.channel_clusters = dict(channel_clusters or {})
@@ -107,8 +120,18 @@ class Pipeline:
             registry=registry,
             store=store,
             audit=self.audit,
-            confirmations=self.confirmations,
             clock=clock,
+        )
+        self.approvals = ApprovalDesk(
+            book=ApprovalBook(store),
+            access=access,
+            registry=registry,
+            clusters=clusters,
+            dispatcher=self.dispatcher,
+            audit=self.audit,
+            clock=clock,
+            budget=budget,
+            notifier=notifier,
         )
         self.follower = Follower(access)
 
@@ -207,10 +230,31 @@ class Pipeline:
         trace.command = parsed.action.command_name(parsed.spec.name)  # `get statefulsets` for `get sts`
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
         request = request_for(parsed, message, self.clusters)
-        authorise(self.access, subject, request, trace)
+        decision = self.access.authorise(subject, request)
+        if decision.outcome == "needs_approval" and decision.approval is not None and request.access == "write":
+            trace.decided(request, decision)
+            return self.approvals.request(message, subject, parsed, request, decision.approval, trace)
+        authorise(self.access, subject, request, trace)  # the same decision: recorded, or refused
         if isinstance(parsed.action, Use):
             return self.resolver.use(message, parsed.action)
+        if isinstance(parsed.action, APPROVAL_ACTIONS):
+            return self._on_request(message, subject, parsed.action, trace)
+        if request.destructive:  # the simplest approval: the requester's own `yes`
+            return self.approvals.request(message, subject, parsed, request, Approval.confirmation(subject.id), trace)
         return self.dispatcher.run(message, subject, parsed, request, trace)
+
+    def _on_request(self, message: Message, subject: Subject, action: object, trace: Trace) -> Reply:
+        desk = self.approvals
+        if isinstance(action, ListApprovals):
+            return desk.listing(message, subject, action)
+        if isinstance(action, ShowRequest):
+            return desk.show(action)
+        if isinstance(action, ApproveRequest | DenyRequest):
+            return desk.vote(message, subject, action, trace, approve=isinstance(action, ApproveRequest))
+        if isinstance(action, WithdrawVote):
+            return desk.withdraw(message, subject, action, trace)
+        assert isinstance(action, CancelRequest)
+        return desk.cancel(message, subject, action)
 
     def _ask(
         self, message: Message, subject: Subject, conversation: Conversation, missing: MissingArguments, trace: Trace
@@ -226,23 +270,18 @@ class Pipeline:
     def _answer(
         self, message: Message, subject: Subject, trace: Trace, conversation: Conversation, *, yes: bool
     ) -> Reply:
-        """`yes` runs the change waiting for this person here, decided by the policy again;
-        `no` cancels it, or drops a question waiting for its answer."""
+        """`yes` approves the change waiting for this person's confirmation here (a request of
+        its own, decided like any other); `no` cancels it, or drops a question waiting for its answer."""
         trace.command = "yes" if yes else "no"
         authorise(self.access, subject, Request(trace.command, "meta", message.channel), trace)
-        waiting = self.confirmations.take(message.user, message.channel)
+        answered = self.approvals.confirm(message, subject, trace, yes=yes)
+        if answered is not None:
+            return answered
         question = conversation.question
-        if waiting is None and not yes and question is not None and question.user == message.user:
+        if not yes and question is not None and question.user == message.user:
             self.conversations.save(message, conversation.model_copy(update={"question": None}))
             return Reply((Notice("info", f"Dropped: `{question.command}` was not run."),))
-        if waiting is None:
-            raise ParseError(
-                f"Nothing is waiting for your `{trace.command}` here.",
-                hint="A change waits 2 minutes for its confirmation; run the command again.",
-            )
-        if not yes:
-            return Reply((Notice("info", f"Cancelled: {waiting.summary} was not done."),))
-        spec = self.registry.find(waiting.command)
-        assert spec is not None, f"unknown command {waiting.command!r} waiting for confirmation"
-        action = spec.model.model_validate({**waiting.arguments, "confirmed": True})
-        return self._decide_and_run(message, subject, Parsed(spec, action), trace)
+        raise ParseError(
+            f"Nothing is waiting for your `{trace.command}` here.",
+            hint="A change waits 2 minutes for its confirmation; run the command again.",
+        )

@@ -2,7 +2,8 @@
 
 A change's intent is recorded in the audit trail before the handler runs (a store that cannot
 take it refuses the change: bot/audit.py decides that). The handler gets the Subject and
-cluster views bound to it; a destructive command (declared on its spec) waits for `yes`.
+cluster views bound to it. A rehearsal runs the same handler with every write a dry run (the
+preview an approval is asked for: bot/approvals/rehearsal.py); nothing is audited as a change then.
 A cluster-wide read that the policy filtered says how many namespaces it left out.
 """
 
@@ -13,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.access import Access
+from bot.approvals.rehearsal import Rehearsal
 from bot.audit import AuditLog
-from bot.confirmations import Confirmations
 from bot.handlers import HANDLERS, Context
 from bot.message import Message
 from bot.policy.engine import Request
@@ -35,23 +36,34 @@ class Dispatcher:
         registry: Registry,
         store: Store,
         audit: AuditLog,
-        confirmations: Confirmations,
         clock: Callable[[], datetime],
     ) -> None:
         self.access = access
         self.registry = registry
         self.store = store
         self.audit = audit
-        self.confirmations = confirmations
         self._clock = clock
 
-    def run(self, message: Message, subject: Subject, parsed: Parsed, request: Request, trace: Trace) -> Reply:
-        gate = self.access.gate(subject, request)
+    def run(
+        self,
+        message: Message,
+        subject: Subject,
+        parsed: Parsed,
+        request: Request,
+        trace: Trace,
+        *,
+        rehearsal: Rehearsal | None = None,
+        approved: str | None = None,
+    ) -> Reply:
+        """`approved`: the approval rule the change was approved under (or is rehearsed for)."""
+        gate = self.access.gate(subject, request, approved=approved)
         views = self.access.views(subject, gate)
         if request.cluster is not None:
             trace.k8s_identity = views.get(request.cluster).identity
         trace.destructive = parsed.spec.destructive(parsed.action)
-        if request.access == "write":
+        if rehearsal is not None:
+            views = rehearsal.clusters(views)
+        elif request.access == "write":
             self.audit.record(trace.record(message, subject, at=self._clock(), outcome="ok", phase="intent"))
         context = Context(
             message=message,
@@ -60,16 +72,13 @@ class Dispatcher:
             registry=self.registry,
             now=self._clock(),
             access=self.access,
-            store=self.store,
-            confirm_first=trace.destructive and not getattr(parsed.action, "confirmed", False),
+            store=self.store if rehearsal is None else rehearsal.store(self.store),
         )
         try:
             reply = HANDLERS[type(parsed.action)](parsed.action, context)
         except ClusterError as e:
             trace.k8s_status = e.status
             raise
-        if reply.awaiting is not None:
-            self.confirmations.wait_for(message.user, message.channel, reply.awaiting)
         return _with_hidden(reply, len(gate.hidden))
 
 

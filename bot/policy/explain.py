@@ -6,7 +6,10 @@ from __future__ import annotations
 from bot.policy.engine import DEFAULT_DENY, Decision, Policy, Request
 from commands.errors import PolicyDenied
 
-NO_APPROVALS_YET = "Approvals are not configured in this version of Pilothouse yet, so it is refused for now."
+NOT_A_CHANGE = (
+    "Approvals are for changes: a read cannot wait for one. Ask for a role that lets you read it, "
+    "or change the approval rule's `commands` to name changes only."
+)
 
 
 def refusal(decision: Decision, request: Request, policy: Policy | None = None) -> PolicyDenied:
@@ -16,7 +19,7 @@ def refusal(decision: Decision, request: Request, policy: Policy | None = None) 
         approval = decision.approval
         who = ", ".join(approval.approvers)
         message = f"{what} needs approval: {approval.count} of {who} ({decision.decided_by})."
-        return PolicyDenied(message, rule=decision.rule, hint=NO_APPROVALS_YET)
+        return PolicyDenied(message, rule=decision.rule, hint=NOT_A_CHANGE)
     message = f"You may not run {what}{_from_here(request)}: {decision.reason}."
     lines = [f"Decided by {decision.decided_by}."]
     needed, grantors = decision.needed, decision.grantors

@@ -57,12 +57,6 @@ class MemoryStore:
             self._streams.pop(key, None)
             return existed
 
-    def take(self, key: str) -> str | None:
-        with self._lock:
-            value = self._live(key)
-            self._values.pop(key, None)
-            return value
-
     def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:
         with self._lock:
             entries = self._streams.setdefault(key, [])

@@ -46,10 +46,6 @@ class Store(Protocol):
 
     def delete(self, key: str) -> bool: ...
 
-    def take(self, key: str) -> str | None:
-        """Get and delete atomically: of several callers, only one gets the value."""
-        ...
-
     # --- streams: append-only logs with time-ordered IDs (Redis Streams) ---------------------
 
     def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:

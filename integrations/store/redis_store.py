@@ -74,9 +74,6 @@ class RedisStore:
     def delete(self, key: str) -> bool:
         return bool(self._call(lambda: self._redis.delete(self._key(key))))
 
-    def take(self, key: str) -> str | None:
-        return self._call(lambda: self._redis.getdel(self._key(key)))
-
     def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:
         def add() -> str:
             with self._redis.pipeline(transaction=True) as pipe:
