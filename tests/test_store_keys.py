@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import wiring
+from bot.approvals import book
 from bot.audit import AUDIT_STREAM
 from bot.conversation import Conversations
 from bot.defaults import Defaults, DefaultsStore
@@ -28,7 +29,7 @@ from integrations.store import keys
 from integrations.store.memory import MemoryStore
 from integrations.store.redis_store import RedisStore
 
-NAMESPACES = st.sampled_from(["audit", "conversation", "defaults", "digest", "slack"])
+NAMESPACES = st.sampled_from(["approval", "audit", "conversation", "defaults", "digest", "slack"])
 # Text rich in what a key must keep apart: separators, escapes and what escapes look like.
 PARTS = st.lists(
     st.text(alphabet=st.sampled_from([":", "%", "3", "A", "2", "5", "a", "@", "*"]), max_size=6), max_size=5
@@ -83,6 +84,10 @@ def test_plain_parts_are_written_as_they_are() -> None:
         keys.key("slack", "name", "channel", "C0OPS0001"),
         AUDIT_STREAM,
         inspect.signature(RedisLeader).parameters["key"].default,
+        book.record_key("A-7K2Q"),
+        book.message_key("C0OPS0001", "1700000000.000100"),
+        book.confirm_key("C0OPS0001", "U0ALICE01"),
+        book.OPEN_KEY,
     ] == [
         "defaults:U0ALICE01",
         "conversation:C0OPS0001:1700000000.000100",
@@ -94,6 +99,10 @@ def test_plain_parts_are_written_as_they_are() -> None:
         "slack:name:channel:C0OPS0001",
         "audit",
         "pilothouse:leader:scheduler",
+        "approval:A-7K2Q",
+        "approval:message:C0OPS0001:1700000000.000100",
+        "approval:confirm:C0OPS0001:U0ALICE01",
+        "approvals:open",
     ]
 
 

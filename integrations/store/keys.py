@@ -7,8 +7,9 @@ written as they are, so keys stay readable in redis-cli and the same as older re
 `split` undoes `key`: two different part tuples therefore never give the same key.
 
 The namespaces, and the keys in each (`RedisStore` adds its prefix, `pilothouse:`, to all):
+- `approval:<id>`, `approval:message:<channel>:<ts>`, `approval:confirm:<channel>:<user>` and
+  `approvals:open`: approval requests and what finds them (bot/approvals/book.py).
 - `audit`: the audit trail's stream (bot/audit.py).
-- `confirm:<channel>:<user>`: a pending yes/no (bot/confirmations.py).
 - `conversation:<channel>:<thread>` or `conversation:<channel>:@<user>` (bot/conversation.py).
 - `defaults:<user>`: a person's `use` defaults (bot/defaults.py).
 - `digest:schedules` and `digest:schedules:version`; `digest:snapshot:<place>:<cluster>:<namespace>`;
@@ -25,7 +26,7 @@ from typing import Literal
 
 PREFIX = "pilothouse:"  # before every key in Redis, which other applications may share
 
-Namespace = Literal["audit", "confirm", "conversation", "defaults", "digest", "leader", "slack"]
+Namespace = Literal["approval", "approvals", "audit", "conversation", "defaults", "digest", "leader", "slack"]
 
 SEPARATOR = ":"
 _EMPTY = "%"
