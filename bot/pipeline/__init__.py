@@ -26,8 +26,9 @@ from bot.budget import Budget, Overrun
 from bot.confirmations import Confirmations
 from bot.conversation import Conversation, Conversations
 from bot.defaults import DefaultsStore
+from bot.locks import Locks
 from bot.message import Message
-from bot.pipeline.authorise import authorise, request_for
+from bot.pipeline.authorise import authorise, request_for, workload
 from bot.pipeline.dispatch import Dispatcher
 from bot.pipeline.follow import Follower, Progress
 from bot.pipeline.resolve import Resolver
@@ -88,6 +89,7 @@ class Pipeline:
         self.audit = audit or AuditLog(store)
         self.confirmations = Confirmations(store)
         self.conversations = Conversations(store)
+        self.locks = Locks(store)
         # A channel's own cluster (e.g. #shop-prod → prod-eu); a person's `use` and --cluster win.
         self.channel_clusters = dict(channel_clusters or {})
         for cluster in self.channel_clusters.values():
@@ -206,11 +208,22 @@ class Pipeline:
     def _decide_and_run(self, message: Message, subject: Subject, parsed: Parsed, trace: Trace) -> Reply:
         trace.command = parsed.action.command_name(parsed.spec.name)  # `get statefulsets` for `get sts`
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
-        request = request_for(parsed, message, self.clusters)
+        request = self._locked(parsed, request_for(parsed, message, self.clusters, at=self._clock()))
         authorise(self.access, subject, request, trace)
         if isinstance(parsed.action, Use):
             return self.resolver.use(message, parsed.action)
-        return self.dispatcher.run(message, subject, parsed, request, trace)
+        reply = self.dispatcher.run(message, subject, parsed, request, trace)
+        if request.break_glass:
+            note = Notice("info", "No change freeze is on for this: `--break-glass` was not needed.")
+            reply = replace(reply, blocks=(*reply.blocks, note))
+        return reply
+
+    def _locked(self, parsed: Parsed, request: Request) -> Request:
+        """The request with the deploy lock on its workload (one store read), for the policy."""
+        named = workload(parsed)
+        if request.access != "write" or named is None or request.cluster is None or request.namespace is None:
+            return request
+        return replace(request, lock=self.locks.held(request.cluster, request.namespace, *named))
 
     def _ask(
         self, message: Message, subject: Subject, conversation: Conversation, missing: MissingArguments, trace: Trace

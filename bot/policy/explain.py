@@ -19,6 +19,8 @@ def refusal(decision: Decision, request: Request, policy: Policy | None = None) 
         return PolicyDenied(message, rule=decision.rule, hint=NO_APPROVALS_YET)
     message = f"You may not run {what}{_from_here(request)}: {decision.reason}."
     lines = [f"Decided by {decision.decided_by}."]
+    if decision.hint:
+        lines.append(decision.hint)
     needed, grantors = decision.needed, decision.grantors
     if decision.rule == DEFAULT_DENY and policy is not None:
         needed, grantors = policy.needed(request)
