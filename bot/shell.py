@@ -1,6 +1,7 @@
 """The shell adapter: chat with Pilothouse in a terminal, or pipe commands into it.
 
-Like Hubot's shell adapter: every line is a message from `--user` in `--channel`. On a
+Like Hubot's shell adapter: every line is a message from `--user` in `--channel` (`/user NAME`
+switches who speaks, to try what two people see). On a
 terminal it has line editing and history; with piped input it answers each line and exits 0
 at the end of the input.
 """
@@ -53,7 +54,11 @@ def _prompt() -> Iterator[str]:
 def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
-        print(f"Pilothouse shell: you are {user} in {channel}. Type `help`, or `exit` to leave.", file=stdout)
+        print(
+            f"Pilothouse shell: you are {user} in {channel}. Type `help`, `/user NAME` to speak as someone else, "
+            "or `exit` to leave.",
+            file=stdout,
+        )
     first = True
     for raw in _lines(stdin, interactive):
         text = raw.strip()
@@ -61,6 +66,10 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
             continue
         if text.lower() in EXIT_WORDS:
             break
+        if text.split()[0] == "/user":
+            user = _switch(text, user, stdout, echo=not interactive)
+            first = False
+            continue
         message = Message(user=user, channel=channel, text=text)
         reply = pipeline.handle(message)
         if not interactive:
@@ -69,6 +78,19 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
         _follow(pipeline, reply, message, stdout)
         first = False
     return 0
+
+
+def _switch(text: str, user: str, stdout: TextIO, *, echo: bool) -> str:
+    """`/user NAME`: someone else speaks from now on (as `--user` says at the start), so two
+    people can be tried in one shell: one locks, the other is refused."""
+    words = text.split()
+    if echo:
+        print(f"\n> {text}", file=stdout)
+    if len(words) != 2:
+        print(f"✖ `/user NAME` says who speaks next; you are {user}.", file=stdout)
+        return user
+    print(f"You are now {words[1]}.", file=stdout, flush=True)
+    return words[1]
 
 
 def _follow(pipeline: Pipeline, reply: Reply, message: Message, stdout: TextIO) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from commands.deploy import BREAK_GLASS, REASON, Recorded
+from commands.deploy import BREAK_GLASS, Recorded
 from commands.read import ALL_NAMESPACES, CLUSTER, NAMESPACE, InNamespace
 from commands.registry import CommandSpec, Param
 from commands.values import WorkloadRef, duration_seconds, split_workload
@@ -62,6 +62,7 @@ class ListLocks(InNamespace):
         return self
 
 
+REASON = Param("reason", "TEXT", "why: shown to anyone the lock stops, and kept in the audit trail", ("--reason",))
 APP = Param("name", "APP", "the workload: NAME (a Deployment), `sts/NAME`, `ds/NAME`, `cronjob/NAME`", required=True)
 
 SPECS = (

@@ -58,9 +58,7 @@ def freezes(action: ListFreezes, ctx: Context) -> Reply:
         blocks.append(Paragraph("Not on in the next 7 days: " + ", ".join(quiet) + "."))
     if any(r[1] == "ON NOW" for r in rows):
         blocks.append(
-            Paragraph(
-                "A change a deny freeze stops can ask its break-glass approvers: add `--break-glass --reason TEXT`."
-            )
+            Paragraph("A change a deny freeze stops may ask its break-glass approvers: `--break-glass --reason TEXT`.")
         )
     return Reply(tuple(blocks))
 

@@ -40,6 +40,7 @@ class Freeze:
     apps: Globs = ANY
     approval: Approval | None = None  # effect `approval`: what the change then needs
     break_glass: Approval | None = None  # effect `deny`: who may let a change through anyway
+    every_change: bool = False  # `commands` left out: every command that changes a cluster
 
     def applies(self, request: Request) -> bool:
         """Whether the request is in this freeze's scope (whatever the time)."""
@@ -69,7 +70,8 @@ class Freeze:
         parts = [f"clusters {self.clusters}", f"namespaces {self.namespaces}"]
         if not self.apps.anything:
             parts.append(f"apps {self.apps}")
-        return "; ".join(parts) + f"; {self.commands.describe()}"
+        commands = "every change to a cluster" if self.every_change else self.commands.describe()
+        return "; ".join(parts) + f"; {commands}"
 
     def effect_text(self) -> str:
         if self.effect == "approval" and self.approval is not None:

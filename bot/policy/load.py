@@ -619,6 +619,7 @@ def _freeze(spec: FreezeSpec, registry: Registry) -> Freeze:
         clusters=Globs.parse(spec.clusters),
         namespaces=Globs.parse(spec.namespaces),
         apps=Globs.parse(spec.apps),
+        every_change=spec.commands is None,
         approval=approval,
         break_glass=_requirement(break_glass_rule(spec.name), bg.approvers, bg.count, bg.expires) if bg else None,
     )
@@ -630,23 +631,50 @@ def builtin(
     admin: str | None = None,
     clusters: Iterable[str] = (),
     channels: frozenset[str] = frozenset(),
+    shell: bool = False,
 ) -> Policy:
     """No policy file: reads for everyone, nothing else; in the demo shell, `admin` may do
-    anything on the simulated `clusters` (as group `admins`, which the demo's RBAC binds)."""
+    anything on the simulated `clusters` (as group `admins`, which the demo's RBAC binds), and
+    with `shell` the demo's locks and freezes can be tried (`_demo_shell`)."""
     if admin is None:
         return compile_policy(PolicyFile(), registry, source="built-in", channels=channels)
-    shape = PolicyFile.model_validate(
-        {
-            "groups": {"admins": [admin]},
-            "roles": {
-                "admin": {
-                    "description": "everything on the demo cluster",
-                    "commands": ["*"],
-                    "clusters": list(clusters) or ["*"],
-                    "cluster_wide": True,
-                }
-            },
-            "bindings": [{"name": "demo-admin", "subjects": ["admins"], "roles": ["admin"], "direct_messages": "all"}],
-        }
+    data: dict[str, Any] = {
+        "groups": {"admins": [admin]},
+        "roles": {
+            "admin": {
+                "description": "everything on the demo cluster",
+                "commands": ["*"],
+                "clusters": list(clusters) or ["*"],
+                "cluster_wide": True,
+            }
+        },
+        "bindings": [{"name": "demo-admin", "subjects": ["admins"], "roles": ["admin"], "direct_messages": "all"}],
+    }
+    if shell:
+        _demo_shell(data, list(clusters) or ["*"])
+    return compile_policy(
+        PolicyFile.model_validate(data), registry, source="built-in (demo: you are admin)", channels=channels
     )
-    return compile_policy(shape, registry, source="built-in (demo: you are admin)", channels=channels)
+
+
+def _demo_shell(data: dict[str, Any], clusters: list[str]) -> None:
+    """The zero-setup shell lets its people try locks and freezes: anyone else who speaks there
+    (`/user bob`) may change shop and data but not steal locks; payments is always frozen,
+    and only an admin's approval breaks the glass."""
+    data["roles"]["deployer"] = {
+        "description": "change workloads and take locks on the demo cluster (not steal them)",
+        "commands": ["read", "deploy", "scale", "restart", "rollback", "pause", "resume", "lock", "unlock"],
+        "clusters": clusters,
+    }
+    data["bindings"].append({"name": "demo-deployers", "subjects": ["everyone"], "roles": ["deployer"]})
+    data["freezes"] = [
+        {
+            "name": "demo-payments",
+            "reason": "a demo freeze, always on: payments is frozen so you can see what a freeze does",
+            "clusters": clusters,
+            "namespaces": ["payments"],
+            "windows": [{"start": "2026-01-01", "end": "2099-12-31"}],
+            "effect": "deny",
+            "break_glass": {"approvers": ["admins"], "count": 1},
+        }
+    ]
