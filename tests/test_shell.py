@@ -121,3 +121,23 @@ def test_piped_deploy_session_from_the_readme() -> None:
     assert "Deploying `ghcr.io/acme/cart:2.1.0` to `cart`" in answers[5]
     assert "2 (current)  ghcr.io/acme/cart:2.1.0" in answers[6]
     assert result.stderr == ""
+
+
+def test_locks_and_freezes_can_be_tried_with_zero_setup() -> None:
+    """Two people in one shell (`/user NAME`): one locks, the other is refused; the demo's
+    always-on freeze of `payments`, and its break-glass."""
+    session = (
+        "lock web --reason 'load test'\n/user bob\ndeploy web nginx:1.27\nlock web --steal\nlocks\n"
+        "freezes\nscale api 3 -n payments\nscale api 3 -n payments --break-glass --reason hotfix\n"
+        "/user alice\nunlock web\n/user bob\ndeploy web nginx:1.27\n"
+    )
+    result = run(session, "--user", "alice")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Locked `web` in namespace `shop` on `demo`" in out and "You are now bob." in out
+    assert "`web` is locked by alice 0s ago, for 1h59m more: load test." in out or "for 2h more" in out
+    assert "✖ You may not run `lock --steal` in namespace `shop` on `demo`" in out
+    assert "demo-payments  ON NOW" in out
+    assert "the freeze `demo-payments` is on until Fri 2100-01-01 00:00 UTC" in out
+    assert "needs approval: 1 of admins (freeze `demo-payments/break-glass`)" in out
+    assert "Unlocked `web`" in out and "Deploying `nginx:1.27` to `web`" in out
