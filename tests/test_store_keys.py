@@ -21,6 +21,8 @@ from bot.digest import schedules
 from bot.digest.model import Scope
 from bot.digest.snapshots import Snapshots
 from bot.digest.wiring import scheduled
+from bot.locks import store as locks
+from bot.locks.record import Lock
 from bot.settings import Settings
 from bot.slack.jobs import Job, ReplyTo, working_key
 from commands.replies import Reply
@@ -88,6 +90,8 @@ def test_plain_parts_are_written_as_they_are() -> None:
         book.message_key("C0OPS0001", "1700000000.000100"),
         book.confirm_key("C0OPS0001", "U0ALICE01"),
         book.OPEN_KEY,
+        locks.key("demo", "shop", "deployment", "web"),
+        locks.key("demo"),
     ] == [
         "defaults:U0ALICE01",
         "conversation:C0OPS0001:1700000000.000100",
@@ -103,6 +107,8 @@ def test_plain_parts_are_written_as_they_are() -> None:
         "approval:message:C0OPS0001:1700000000.000100",
         "approval:confirm:C0OPS0001:U0ALICE01",
         "approvals:open",
+        "lock:demo:shop:deployment/web",
+        "locks:demo",
     ]
 
 
@@ -155,3 +161,13 @@ def test_a_fire_time_an_older_release_claimed_is_not_posted_again() -> None:
     assert app.store.get(keys.key("digest", "fired", schedule.id, later.isoformat())) == "new-replica"
     assert app.store.get(f"digest:fired:{schedule.id}:{later.isoformat()}") == "new-replica"  # what old ones check
     assert not digests.fire(schedule.id, later) and poster.posts == ["C0OPS0001"]
+
+
+def test_locks_on_a_cluster_named_with_colons_are_listed_as_they_were_taken() -> None:
+    cluster = "arn:aws:eks:eu-west-1:123456789012:cluster/prod"
+    now = datetime.now(UTC)
+    book = locks.Locks(MemoryStore())
+    wanted = Lock(cluster, "shop", "deployments", "web", "U0ALICE01", "alice", now, now + timedelta(hours=1))
+    assert not book.take(wanted, steal=False).refused
+    assert book.listed(cluster, now) == [wanted]
+    assert book.held(cluster, "shop", "deployments", "web") == wanted

@@ -15,6 +15,8 @@ The namespaces, and the keys in each (`RedisStore` adds its prefix, `pilothouse:
 - `digest:schedules` and `digest:schedules:version`; `digest:snapshot:<place>:<cluster>:<namespace>`;
   `digest:fired:<schedule>:<fire time>`, the claim on one fire time (bot/digest/).
 - `leader:scheduler`: who runs the scheduled jobs (integrations/scheduler/leader.py).
+- `lock:<cluster>:<namespace>:<kind>/<name>`, a deploy lock; `locks:<cluster>`, the cluster's
+  index of them (bot/locks/store.py).
 - `slack:seen:<kind>:<id>` and `slack:working:<kind>:<id>` (bot/slack/jobs.py);
   `slack:user:<id>` and `slack:name:channel:<id>`, the name caches (bot/slack/directory.py).
 """
@@ -26,7 +28,9 @@ from typing import Literal
 
 PREFIX = "pilothouse:"  # before every key in Redis, which other applications may share
 
-Namespace = Literal["approval", "approvals", "audit", "conversation", "defaults", "digest", "leader", "slack"]
+Namespace = Literal[
+    "approval", "approvals", "audit", "conversation", "defaults", "digest", "leader", "lock", "locks", "slack"
+]
 
 SEPARATOR = ":"
 _EMPTY = "%"
