@@ -24,12 +24,13 @@ from pydantic import BaseModel, ConfigDict
 
 from commands.errors import AuditUnavailable, StoreUnavailable
 from commands.redact import mask_value
+from integrations.store import keys
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
 trail = logging.getLogger("pilothouse.audit")  # one JSON line per record (bot/logs.py)
 
-AUDIT_STREAM = "audit"
+AUDIT_STREAM = keys.key("audit")
 PAGE = 500
 # "asked": a question went back (which container? yes or no? which image?): nothing done yet.
 # "unchanged": the command was fine but had nothing to do (already at 3 replicas).

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.message import Message
 from commands.errors import StoreUnavailable
+from integrations.store import keys
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ class Conversations:
 
     @staticmethod
     def key(channel: str, thread: str | None, user: str) -> str:
-        return f"conversation:{channel}:{thread}" if thread else f"conversation:{channel}:@{user}"
+        # A thread is one conversation; outside threads each person has their own (`@` never starts a thread's ts).
+        return keys.key("conversation", channel, thread) if thread else keys.key("conversation", channel, f"@{user}")
 
     def get(self, message: Message) -> Conversation:
         try:

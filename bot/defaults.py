@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from integrations.store import keys
 from integrations.store.port import Store
 
 
@@ -24,7 +25,7 @@ class DefaultsStore:
 
     @staticmethod
     def _key(user: str) -> str:
-        return f"defaults:{user}"
+        return keys.key("defaults", user)
 
     def get(self, user: str) -> Defaults:
         raw = self._store.get(self._key(user))

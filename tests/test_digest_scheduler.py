@@ -6,6 +6,7 @@ survives a restart. The schedule fires every 2 s here (cron itself counts in min
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from bot.settings import Settings
 from bot.slack.digests import SlackPoster
 from integrations.scheduler.leader import RedisLeader
 from integrations.scheduler.runner import LeaderScheduler
+from integrations.store import keys
 from tests.demo_seed import wait_for
 from tests.slack.web_api import Call, FakeSlackWebAPI
 
@@ -109,8 +111,10 @@ def threads(fake: FakeSlackWebAPI) -> list[Call]:
 
 
 def claimed(url: str) -> list[datetime]:
-    keys = redis.Redis.from_url(url, decode_responses=True).keys("pilothouse:digest:fired:*")
-    return sorted(datetime.fromisoformat(k.split(":", 4)[4]) for k in keys)
+    found = redis.Redis.from_url(url, decode_responses=True).keys(keys.PREFIX + keys.key("digest", "fired", "*"))
+    claims = [keys.split(k.removeprefix(keys.PREFIX)) for k in found]
+    # (digest, fired, schedule, fire time); the unescaped twin claims, for older releases, split further.
+    return sorted(datetime.fromisoformat(c[3]) for c in claims if len(c) == 4)
 
 
 # Fast polling: some waits aim at a 0.2 s window within the 2 s period.
@@ -323,3 +327,32 @@ def test_a_leader_that_cannot_start_gives_the_role_up_and_tries_again(url: str) 
     finally:
         leader.stop()
     assert not leader.leading and len(stopped) == 2
+
+
+def test_a_stale_leader_can_neither_renew_nor_delete_its_successors_key(url: str) -> None:
+    """Its key expired (a long pause) and another replica took it: the stale one's extension and
+    its release are each one compare-and-act Lua call, so they leave the successor's key alone."""
+    key = "pilothouse:leader:stale-test"
+    raw = redis.Redis.from_url(url, decode_responses=True)
+    stopped = threading.Event()
+    stale = RedisLeader(url, key=key, ttl=1.5)
+    stale.start(lambda: None, stopped.set)
+    try:
+        wait_until(lambda: stale.leading, "the first leader")
+        assert raw.get(key) == stale.identity
+        raw.set(key, "successor", px=60_000)  # what a successor's SET NX leaves once the key expired
+        assert stopped.wait(5), "the stale leader went on leading"
+        assert not stale.leading
+    finally:
+        stale.stop()  # after its release on losing the role, and more SET NX tries
+    assert raw.get(key) == "successor"  # not deleted
+    assert raw.pttl(key) > 50_000  # not extended to the stale one's own TTL (1.5 s) either
+
+
+def test_a_leader_that_stops_hands_its_key_over_at_once(url: str) -> None:
+    key = "pilothouse:leader:handover-test"
+    leader = RedisLeader(url, key=key, ttl=30)
+    leader.start(lambda: None, lambda: None)
+    wait_until(lambda: leader.leading, "the leader")
+    leader.stop()
+    assert redis.Redis.from_url(url, decode_responses=True).get(key) is None  # no 30 s wait for the next one

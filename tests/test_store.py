@@ -68,16 +68,16 @@ def test_a_claim_can_be_taken_again_after_expiry_or_release(store: Store) -> Non
 
 
 def test_update_is_atomic_under_contention(store: Store) -> None:
-    """Forty read-modify-writes at once, from eight threads: none is lost."""
+    """Two hundred read-modify-writes at once, from sixteen threads: none is lost."""
 
     def add_one(current: str | None) -> Change[int]:
         total = int(current or "0") + 1
         return Change(total, str(total))
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda _: store.update("counter", add_one), range(40)))
-    assert store.get("counter") == "40"
-    assert sorted(results) == list(range(1, 41))  # each saw a value nobody else saw
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: store.update("counter", add_one), range(200)))
+    assert store.get("counter") == "200"
+    assert sorted(results) == list(range(1, 201))  # each saw a value nobody else saw
 
 
 def test_update_can_keep_delete_and_expire(store: Store) -> None:
@@ -101,6 +101,36 @@ def test_a_failing_change_writes_nothing(store: Store) -> None:
     with pytest.raises(ValueError, match="no"):
         store.update("k", refuse)
     assert store.get("k") == "v"
+
+
+def test_a_failing_change_leaves_the_expiry_and_an_absent_key_as_they_were(store: Store) -> None:
+    def refuse(current: str | None) -> Change[None]:
+        raise RuntimeError("refused")
+
+    store.set("short", "v", ttl=0.3)
+    with pytest.raises(RuntimeError):
+        store.update("short", refuse)
+    with pytest.raises(RuntimeError):
+        store.update("absent", refuse)
+    assert store.get("short") == "v" and store.get("absent") is None
+    time.sleep(0.45)
+    assert store.get("short") is None  # its expiry too
+    assert store.update("short", lambda _: Change("next", "w")) == "next"  # and the store goes on working
+    assert store.get("short") == "w"
+
+
+def test_update_keeps_or_replaces_the_expiry_as_the_change_says(store: Store) -> None:
+    """`keep` leaves the expiry; a written value gets the change's ttl, and ttl None means none."""
+    store.set("kept", "v", ttl=0.3)
+    store.set("replaced", "v", ttl=0.3)
+    store.set("shortened", "v", ttl=30)
+    assert store.update("kept", Change.unchanged) == "v"
+    store.update("replaced", lambda current: Change(None, f"{current}+"))
+    store.update("shortened", lambda current: Change(None, f"{current}+", ttl=0.3))
+    time.sleep(0.45)
+    assert store.get("kept") is None
+    assert store.get("replaced") == "v+"  # written without a ttl: kept for good
+    assert store.get("shortened") is None
 
 
 def _key(entry_id: str) -> tuple[int, int]:

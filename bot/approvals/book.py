@@ -16,23 +16,24 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from bot.approvals.record import SETTLED, ApprovalRecord, Refused, new_id
+from integrations.store import keys
 from integrations.store.port import Change, Store
 
 KEEP_SECONDS = 7 * 86400.0
-OPEN_KEY = "approvals:open"
+OPEN_KEY = keys.key("approvals", "open")
 SETTLED_KEPT = 500  # settled IDs kept in the index, newest first, for the digest and `approvals --all`
 
 
 def record_key(approval_id: str) -> str:
-    return f"approval:{approval_id}"
+    return keys.key("approval", approval_id)
 
 
 def message_key(channel: str, ts: str) -> str:
-    return f"approval:message:{channel}:{ts}"
+    return keys.key("approval", "message", channel, ts)
 
 
 def confirm_key(channel: str, user: str) -> str:
-    return f"approval:confirm:{channel}:{user}"
+    return keys.key("approval", "confirm", channel, user)
 
 
 class ApprovalBook:

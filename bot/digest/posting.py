@@ -21,7 +21,7 @@ from bot.policy.subject import Subject
 from commands.errors import PilothouseError, PolicyDenied
 from commands.replies import Reply, error_reply
 from integrations.scheduler.runner import JobSpec
-from integrations.store import claims
+from integrations.store import claims, keys
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,7 @@ class ScheduledDigests:
         schedule = self._book.get(schedule_id)
         if schedule is None:
             return False  # stopped meanwhile
-        claim = f"digest:fired:{schedule_id}:{due.astimezone(UTC).isoformat()}"
-        if not claims.claim(self._store, claim, self._identity, ttl=FIRED_TTL):
+        if not self._claim(schedule_id, due.astimezone(UTC).isoformat()):
             log.info("digest %s for %s was claimed by another replica", schedule_id, due.isoformat())
             return False
         zone = ZoneInfo(schedule.tz)
@@ -98,3 +97,13 @@ class ScheduledDigests:
             made = error_reply(f"Digest `{schedule_id}` could not be made: {e.message}", e.hint)
         self._poster.post(schedule.channel, made)
         return True
+
+    def _claim(self, schedule_id: str, fire_time: str) -> bool:
+        claim = keys.key("digest", "fired", schedule_id, fire_time)
+        # Releases before store keys were escaped claimed the fire time unescaped: claimed too, so a
+        # rolling upgrade (or a rollback) with replicas of both does not post the same fire twice.
+        # Drop once no such release can run next to this one.
+        before = keys.unescaped("digest", "fired", schedule_id, fire_time)
+        return claims.claim(self._store, claim, self._identity, ttl=FIRED_TTL) and claims.claim(
+            self._store, before, self._identity, ttl=FIRED_TTL
+        )

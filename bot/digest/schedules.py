@@ -13,10 +13,11 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from integrations.store import keys
 from integrations.store.port import Change, Store
 
-KEY = "digest:schedules"
-VERSION_KEY = "digest:schedules:version"
+KEY = keys.key("digest", "schedules")
+VERSION_KEY = keys.key("digest", "schedules", "version")
 MAX_PER_CHANNEL = 20
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.digest.model import Scope, Seen
+from integrations.store import keys
 from integrations.store.port import Store
 
 KEEP_SECONDS = 90 * 86400  # a channel that got no digest for 90 days starts afresh
@@ -24,7 +25,7 @@ class Snapshots:
 
     @staticmethod
     def _key(place: str, scope: Scope) -> str:
-        return f"digest:snapshot:{place}:{scope.cluster}:{scope.namespace or '*'}"
+        return keys.key("digest", "snapshot", place, scope.cluster, scope.namespace or "*")  # `*`: the whole cluster
 
     def get(self, place: str, scope: Scope) -> Snapshot | None:
         raw = self._store.get(self._key(place, scope))

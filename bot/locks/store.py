@@ -14,13 +14,16 @@ from datetime import datetime
 
 from bot.locks.record import Lock
 from commands.errors import StoreUnavailable
+from integrations.store import keys
 from integrations.store.port import Change, Store
 
 
 def key(cluster: str, namespace: str | None = None, kind: str = "", name: str = "") -> str:
     """`lock:<cluster>:<namespace>:<kind>/<name>`, or without a namespace the cluster's index
-    `locks:<cluster>`. Namespaces and names hold no `:`, so a cluster name with one is no trouble."""
-    return f"lock:{cluster}:{namespace}:{kind}/{name}" if namespace is not None else f"locks:{cluster}"
+    `locks:<cluster>` (a cluster named with `:` is escaped, see integrations/store/keys.py)."""
+    return (
+        keys.key("lock", cluster, namespace, f"{kind}/{name}") if namespace is not None else keys.key("locks", cluster)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class Locks:
             value = self.store.get(lock_key) if expires > now.timestamp() else None
             if value is None:
                 continue
-            namespace, _, workload = lock_key.removeprefix(f"lock:{cluster}:").partition(":")
+            _, _, namespace, workload = keys.split(lock_key)
             kind, _, name = workload.partition("/")
             found.append(Lock.from_json(value, cluster=cluster, namespace=namespace, kind=kind, name=name))
         return sorted(found, key=lambda lock: lock.since)

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from commands.errors import StoreUnavailable
+from integrations.store import keys
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,15 @@ class Directory:
         return found.get("team"), found.get("enterprise")
 
     def _user(self, user_id: str) -> dict[str, str]:
-        raw = self._cached(f"slack:user:{user_id}", lambda: _user(self._client, user_id))
+        raw = self._cached(keys.key("slack", "user", user_id), lambda: _user(self._client, user_id))
         return json.loads(raw) if raw else {}
 
     def channel_name(self, channel_id: str) -> str | None:
         if channel_id.startswith("D"):
             return "direct message"
-        return self._cached(f"slack:name:channel:{channel_id}", lambda: _channel_name(self._client, channel_id))
+        return self._cached(
+            keys.key("slack", "name", "channel", channel_id), lambda: _channel_name(self._client, channel_id)
+        )
 
     def _cached(self, key: str, look_up: Callable[[], str | None]) -> str | None:
         if (name := self._remembered(key)) is not None:

@@ -29,7 +29,7 @@ from bot.slack.people import People, Workspaces
 from commands.errors import StoreUnavailable, TimedOut
 from commands.replies import Reply, error_reply
 from integrations.render.blocks import Attachment, SlackMessage, escape, render_details, render_message
-from integrations.store import claims
+from integrations.store import claims, keys
 from integrations.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Job:
 
 def working_key(job: Job) -> str:
     kind, key = job.seen
-    return f"slack:working:{kind}:{key}"
+    return keys.key("slack", "working", kind, key)
 
 
 def tell_stopped(
@@ -139,7 +139,7 @@ def tell_stopped(
 def first_delivery(store: Store, sink: MetricsSink, kind: str, key: str) -> bool:
     """True the first time any replica sees this delivery; redeliveries are dropped."""
     try:
-        first = claims.claim(store, f"slack:seen:{kind}:{key}", "1", ttl=DEDUPE_SECONDS)
+        first = claims.claim(store, keys.key("slack", "seen", kind, key), "1", ttl=DEDUPE_SECONDS)
     except StoreUnavailable as e:
         # Answering twice is better than not answering: go on, and say so in the logs.
         log.error("cannot deduplicate a Slack %s: %s", kind, e.message)

@@ -1,8 +1,9 @@
 """Leader election: which replica runs the scheduled jobs.
 
 `RedisLeader` (the default with Redis): a key set with NX and a TTL, extended every TTL/3 by
-its holder only (checked and extended in one Lua call). Any failure to extend — the key gone,
-taken, or Redis unreachable — ends the leadership at once. `LeaseLeader` (kubernetes_lease.py)
+its holder only (checked and extended in one Lua call; deleted on stopping the same way, so a
+stale holder can neither extend nor delete its successor's key). Any failure to extend — the
+key gone, taken, or Redis unreachable — ends the leadership at once. `LeaseLeader` (kubernetes_lease.py)
 uses a Kubernetes Lease. `SoleLeader` is for a single process with in-memory state.
 
 Neither is fencing: a paused leader may act after its term. Every job run is therefore
@@ -21,6 +22,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from integrations.store import keys
 from integrations.store.connection import RedisTarget, connect
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ class SoleLeader:
 
 class RedisLeader:
     def __init__(
-        self, target: RedisTarget | str, *, key: str = "pilothouse:leader:scheduler", ttl: float = 15.0
+        self, target: RedisTarget | str, *, key: str = keys.PREFIX + keys.key("leader", "scheduler"), ttl: float = 15.0
     ) -> None:
         self.identity = f"{uuid.uuid4().hex[:12]}"
         # No retries: a leader that cannot extend its key within TTL/3 must give the role up.

@@ -9,6 +9,7 @@ import redis
 
 from commands.errors import StoreUnavailable
 from integrations.redact import redact_text
+from integrations.store import keys
 from integrations.store.connection import RedisTarget, connect
 from integrations.store.port import Change
 
@@ -17,7 +18,7 @@ U = TypeVar("U")
 
 
 class RedisStore:
-    def __init__(self, target: RedisTarget | str, *, prefix: str = "pilothouse:", timeout: float = 2.0) -> None:
+    def __init__(self, target: RedisTarget | str, *, prefix: str = keys.PREFIX, timeout: float = 2.0) -> None:
         target = RedisTarget.of(target)
         self._where = target.where
         self._prefix = prefix
