@@ -173,9 +173,20 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
             for d in policy.deny
         ]
     if policy.approvals:
-        lines += ["", "Needing approval (refused until approvals are configured):"]
+        lines += ["", "Changes that wait for approval (`approvals`, `approve ID`):"]
         lines += [
-            f"  {a.name}: {a.count} of {', '.join(a.approvers)}; clusters {a.clusters}; namespaces {a.namespaces}"
+            f"  {a.name}: {a.commands.describe()}; {a.count} of {', '.join(a.approvers)}"
+            + (f", refused at {a.deny_count} denials" if a.deny_count > 1 else "")
+            + f"; clusters {a.clusters}; namespaces {a.namespaces}"
+            + (
+                "; destructive ones only"
+                if a.destructive
+                else "; not destructive ones"
+                if a.destructive is False
+                else ""
+            )
+            + f"; waits {_duration(a.ttl)}"
+            + ("; the requester may approve" if a.self_approval else "; not by the requester")
             for a in policy.approvals
         ]
     lines += ["", "External people (other workspaces): only what bindings to `external` grant."]
@@ -194,3 +205,10 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
             lines.append(f"  {cluster.name}: the Slack bot {how}; the shell off (on with --impersonate)")
     lines += ["", "OK: no problems found."]
     return lines
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"

@@ -80,8 +80,7 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
         message = Message(user=speaker, channel=channel, text=text)
         reply = pipeline.handle(message)
         if not interactive:
-            who = "" if speaker == user else f"[{speaker}] "
-            print(("" if first else "\n") + f"> {who}{text}", file=stdout)
+            print(("" if first else "\n") + f"> {raw.strip()}", file=stdout)
         print(render(reply), file=stdout, flush=True)
         _follow(pipeline, reply, message, stdout)
         first = False

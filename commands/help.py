@@ -34,7 +34,7 @@ def overview(specs: Iterable[CommandSpec], *, hidden: int = 0) -> Reply:
 def command_help(spec: CommandSpec) -> Reply:
     blocks: list[Block] = [Heading(spec.name), Paragraph(spec.summary), Preformatted((spec.usage(),))]
     if spec.params:
-        rows = tuple((_param_label(p.flags, p.metavar, p.switch), p.help) for p in spec.params)
+        rows = tuple((_param_label(p.flags, p.metavar, p.switch), p.help) for p in spec.params if not p.hidden)
         blocks.append(Table(("argument", "meaning"), rows))
     if spec.aliases:
         blocks.append(Fields((("also", ", ".join(" ".join(a) for a in spec.aliases)),)))

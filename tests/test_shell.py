@@ -121,3 +121,36 @@ def test_piped_deploy_session_from_the_readme() -> None:
     assert "Deploying `ghcr.io/acme/cart:2.1.0` to `cart`" in answers[5]
     assert "2 (current)  ghcr.io/acme/cart:2.1.0" in answers[6]
     assert result.stderr == ""
+
+
+def test_approval_session_from_the_readme(tmp_path: Path) -> None:
+    """The README's Approvals transcript: a request, a refused self-approval, an approver's vote
+    that runs it; `/as` changes who speaks, so one shell and its embedded store suffice."""
+    env = zero_setup_env(
+        HOME=str(tmp_path), PILOTHOUSE_POLICY_FILE="examples/policy.yaml", PILOTHOUSE_DEMO_CLUSTERS="staging-eu,prod-eu"
+    )
+    shell = pexpect.spawn(
+        PILOTHOUSE, ["--user", "U0CAROL03", "--channel", "C0DEPLOYPROD"], env=env, encoding="utf-8", timeout=30
+    )
+    shell.expect_exact("pilothouse> ")
+    shell.sendline('restart web -n shop --cluster prod-eu --reason "cache is stuck"')
+    shell.expect(r"Approval request (A-[0-9A-Z]{4}): `restart web --namespace shop --cluster prod-eu")
+    rid = shell.match.group(1)
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f"approve {rid}")
+    shell.expect_exact("you asked for this change, and rule `prod-restarts` needs someone else to approve it")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f"/as U0ALICE01 approve {rid}")
+    shell.expect_exact("only approvers may vote on it (rule `prod-restarts`)")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f'/as U0ERIN005 approve {rid} --reason "graphs look fine"')
+    shell.expect_exact(f"{rid} is approved (1 of 1 approval) and was run as U0CAROL03:")
+    shell.expect_exact("Rolled out in")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f"show {rid}")
+    shell.expect_exact("approved by U0ERIN005 (command")
+    shell.expect_exact("State:        done")
+    shell.sendeof()
+    shell.expect(pexpect.EOF)
+    shell.close()
+    assert shell.exitstatus == 0

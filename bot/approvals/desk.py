@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.access import Access
 from bot.approvals import record as rec
@@ -32,7 +32,7 @@ from bot.approvals.book import ApprovalBook
 from bot.approvals.record import ApprovalRecord, Refused, Requirement, Vote
 from bot.approvals.rehearsal import Rehearsal
 from bot.approvals.view import listing, tally, view
-from bot.audit import AuditLog
+from bot.audit import AuditLog, AuditRecord
 from bot.message import Message
 from bot.pipeline.authorise import authorise, request_for
 from bot.pipeline.dispatch import Dispatcher
@@ -375,12 +375,38 @@ class ApprovalDesk:
     def _lost(self, record: ApprovalRecord, now: datetime) -> bool:
         return record.claimed_at is not None and now - record.claimed_at >= self.lost_after
 
-    def _change_quietly(self, approval_id: str, step: Callable[[ApprovalRecord], ApprovalRecord], event: str) -> None:
+    def _change_quietly(
+        self, approval_id: str, step: Callable[[ApprovalRecord], ApprovalRecord], event: Literal["expired", "unknown"]
+    ) -> None:
+        """A transition time made (no one's command): announced, and audited as the request's."""
         try:
             before, after = self.book.change(approval_id, step)
         except Refused:
             return
+        if after.version != before.version:
+            self._audit_settled(after, event)
         self._announce(before, after, event)
+
+    def _audit_settled(self, record: ApprovalRecord, outcome: Literal["expired", "unknown"]) -> None:
+        self.audit.record(
+            AuditRecord(
+                at=self.clock(),
+                request_id=uuid.uuid4().hex[:12],
+                user=record.requester,
+                channel=record.channel,
+                command=record.command,
+                args={**record.arguments, "approval": record.id},
+                cluster=record.cluster,
+                namespace=record.namespace,
+                access=record.access,
+                destructive=record.destructive,
+                decision="needs_approval",
+                rule=record.requirement.rule,
+                outcome=outcome,
+                error=record.outcome,
+                duration_ms=0,
+            )
+        )
 
     def _what_cluster_shows(self, record: ApprovalRecord) -> tuple[str, ...]:
         """For a request whose run was lost: the target as it is now, so people can judge."""

@@ -163,5 +163,9 @@ class Ledger:
         """The result records of the same execution (none if its process died)."""
         return [r for r in self._trail() if r.phase == "result" and r.request_id == intent.request_id]
 
+    def outcomes(self, approval_id: str) -> list[str]:
+        """The outcomes the trail records for the request's own messages and settling."""
+        return [r.outcome for r in self._trail() if r.phase == "result" and r.args.get("approval") == approval_id]
+
     def _trail(self) -> list[AuditRecord]:
         return list(self.audit.between(None, None))

@@ -225,6 +225,7 @@ def test_a_process_killed_while_running_the_change_is_reported_unknown_and_never
     assert len(rig.replica_sets()) == revisions  # nothing ran it again
     (attempt,) = rig.ledger.runs(approval_id)  # the one attempt, by the process that died
     assert rig.ledger.result_of(attempt) == []
+    assert rig.ledger.outcomes(approval_id).count("unknown") == 1  # settled once, by one of the sweeps
 
 
 def test_a_target_changed_before_the_last_approval_is_superseded_and_asked_for_afresh(rig: Rig) -> None:
