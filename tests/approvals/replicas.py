@@ -42,6 +42,32 @@ def policy_text(count: int, approvers: Sequence[str] = APPROVERS) -> str:
     )  # JSON is YAML: the file is loaded and checked as PILOTHOUSE_POLICY_FILE always is
 
 
+def bot_rights(namespace: str, user: str) -> list[dict[str, Any]]:
+    """Pilothouse's own identity may change this namespace (ClusterRole `edit`) and read its
+    events as `describe` does (`edit` leaves out events.k8s.io); nothing elsewhere."""
+    rbac = "rbac.authorization.k8s.io"
+    events = {
+        "apiVersion": f"{rbac}/v1",
+        "kind": "Role",
+        "metadata": {"name": "bot-events", "namespace": namespace},
+        "rules": [{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list"]}],
+    }
+    subjects = [{"kind": "User", "name": user, "apiGroup": rbac}]
+    return [
+        events,
+        *(
+            {
+                "apiVersion": f"{rbac}/v1",
+                "kind": "RoleBinding",
+                "metadata": {"name": f"bot-{role.lower()}", "namespace": namespace},
+                "roleRef": {"apiGroup": rbac, "kind": kind, "name": role},
+                "subjects": subjects,
+            }
+            for kind, role in (("ClusterRole", "edit"), ("Role", "bot-events"))
+        ),
+    ]
+
+
 class Replica:
     """One bot process; its answers come back on a thread of its own, so a wait can time out."""
 
@@ -124,10 +150,12 @@ def replicas(n: int, env: dict[str, str]) -> Iterator[list[Replica]]:
         yield started
 
 
-def burst(replicas: Sequence[Replica], says: Sequence[tuple[str, str]], *, channel: str = CHANNEL) -> list[str]:
+def burst(
+    replicas: Sequence[Replica], says: Sequence[tuple[str, str]], *, channel: str = CHANNEL, lead: float = 1.0
+) -> list[str]:
     """Each (user, text) said on a thread of its own, dealt round-robin over the replicas, all
-    released at the same wall-clock moment; the replies in the order given."""
-    at = time.time() + 1.0
+    released at the same wall-clock moment, `lead` seconds from now; the replies in the order given."""
+    at = time.time() + lead
     dealt: list[list[int]] = [[] for _ in replicas]
     for i in range(len(says)):
         dealt[i % len(replicas)].append(i)

@@ -21,7 +21,17 @@ import yaml
 from kubernetes.client import ApiClient
 
 from integrations.cluster.model import REVISION
-from tests.approvals.replicas import APPROVERS, REQUESTER, Ledger, Replica, burst, policy_text, replica_env, replicas
+from tests.approvals.replicas import (
+    APPROVERS,
+    REQUESTER,
+    Ledger,
+    Replica,
+    bot_rights,
+    burst,
+    policy_text,
+    replica_env,
+    replicas,
+)
 from tests.approvals.webhook import HoldingWebhook
 from tests.cluster.controlplane import ControlPlane
 from tests.cluster.objects import apply_objects
@@ -70,32 +80,6 @@ class Rig:
 
     def restart(self) -> str:
         return f"restart web -n {self.namespace} --reason drill"
-
-
-def bot_rights(namespace: str, user: str) -> list[dict[str, Any]]:
-    """Pilothouse's own identity may change this namespace (ClusterRole `edit`) and read its
-    events as `describe` does (`edit` leaves out events.k8s.io); nothing elsewhere."""
-    rbac = "rbac.authorization.k8s.io"
-    events = {
-        "apiVersion": f"{rbac}/v1",
-        "kind": "Role",
-        "metadata": {"name": "bot-events", "namespace": namespace},
-        "rules": [{"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["get", "list"]}],
-    }
-    subjects = [{"kind": "User", "name": user, "apiGroup": rbac}]
-    return [
-        events,
-        *(
-            {
-                "apiVersion": f"{rbac}/v1",
-                "kind": "RoleBinding",
-                "metadata": {"name": f"bot-{role.lower()}", "namespace": namespace},
-                "roleRef": {"apiGroup": rbac, "kind": kind, "name": role},
-                "subjects": subjects,
-            }
-            for kind, role in (("ClusterRole", "edit"), ("Role", "bot-events"))
-        ),
-    ]
 
 
 @pytest.fixture
