@@ -146,7 +146,7 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
     lines = [
         f"Policy: {source}: {len(policy.groups)} group(s), {len({r.name for b in policy.bindings for r in b.roles})} "
         f"role(s), {len(policy.bindings)} binding(s), {len(policy.deny)} deny rule(s), "
-        f"{len(policy.approvals)} approval rule(s).",
+        f"{len(policy.approvals)} approval rule(s), {len(policy.freezes)} freeze(s).",
         "",
         "Who may do what, where:",
     ]
@@ -189,6 +189,12 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
             + ("; the requester may approve" if a.self_approval else "; not by the requester")
             for a in policy.approvals
         ]
+    lines += (
+        ["", "Change freezes:"] if policy.freezes else ["", "Change freezes: none (a `freezes:` section adds them)."]
+    )
+    for freeze in policy.freezes:
+        windows = "; ".join(w.describe() for w in freeze.windows)
+        lines.append(f"  {freeze.name}: {freeze.effect_text()}; {freeze.scope()}; when {windows} ({freeze.reason})")
     lines += ["", "External people (other workspaces): only what bindings to `external` grant."]
     if clusters is not None:
         from bot.wiring import impersonation

@@ -154,3 +154,23 @@ def test_approval_session_from_the_readme(tmp_path: Path) -> None:
     shell.expect(pexpect.EOF)
     shell.close()
     assert shell.exitstatus == 0
+
+
+def test_locks_and_freezes_can_be_tried_with_zero_setup() -> None:
+    """Two people in one shell (`/as NAME`): one locks, the other is refused; the demo's
+    always-on freeze of `payments`, and its break-glass."""
+    session = (
+        "lock web --reason 'load test'\n/as bob\ndeploy web nginx:1.27\nlock web --steal\nlocks\n"
+        "freezes\nscale api 3 -n payments\nrestart api -n payments --break-glass --reason hotfix\n"
+        "/as alice\nunlock web\n/as bob\ndeploy web nginx:1.27\n"
+    )
+    result = run(session, "--user", "alice")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Locked `web` in namespace `shop` on `demo`" in out and "You are now bob." in out
+    assert "`web` is locked by alice 0s ago, for 1h59m more: load test." in out or "for 2h more" in out
+    assert "✖ You may not run `lock --steal` in namespace `shop` on `demo`" in out
+    assert "demo-payments  ON NOW" in out
+    assert "the freeze `demo-payments` is on until Fri 2100-01-01 00:00 UTC" in out
+    assert "Needs:        1 approval from admins (not the requester)" in out  # bob's break-glass waits
+    assert "Unlocked `web`" in out and "Deploying `nginx:1.27` to `web`" in out

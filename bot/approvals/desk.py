@@ -34,7 +34,7 @@ from bot.approvals.rehearsal import Rehearsal
 from bot.approvals.view import listing, tally, view
 from bot.audit import AuditLog, AuditRecord
 from bot.message import Message
-from bot.pipeline.authorise import authorise, request_for
+from bot.pipeline.authorise import authorise
 from bot.pipeline.dispatch import Dispatcher
 from bot.policy.engine import Approval, Ballot, Decision, Request
 from bot.policy.explain import refusal
@@ -85,7 +85,11 @@ class ApprovalDesk:
         clock: Callable[[], datetime],
         budget: float,
         notifier: Notifier | None = None,
+        requests: Callable[[Parsed, Message], Request],
     ) -> None:
+        """`requests`: the pipeline's own way from a command to the Request the policy decides
+        (its scope, the moment, the deploy lock): asked again for the requester before a run."""
+        self.requests = requests
         self.book = book
         self.access = access
         self.registry = registry
@@ -288,7 +292,7 @@ class ApprovalDesk:
         requester = self.access.subject(message)
         run = Trace(uuid.uuid4().hex[:12], time.monotonic())
         run.command, run.args = record.command, {**record.arguments, "approval": record.id}
-        request = request_for(parsed, message, self.clusters)
+        request = self.requests(parsed, message)
         decision = self.access.authorise(requester, request)
         run.decided(request, decision)
         if decision.outcome == "deny":
@@ -420,7 +424,7 @@ class ApprovalDesk:
         try:
             parsed = parse(text, self.registry)
             requester = self.access.subject(message)
-            request = request_for(parsed, message, self.clusters)
+            request = self.requests(parsed, message)
             if not self.access.authorise(requester, request).allowed:
                 return ("`status` shows the cluster now.",)
             reply = self.dispatcher.run(message, requester, parsed, request, Trace("lost", time.monotonic()))
