@@ -19,7 +19,8 @@ def refusal(decision: Decision, request: Request, policy: Policy | None = None) 
         approval = decision.approval
         who = ", ".join(approval.approvers)
         message = f"{what} needs approval: {approval.count} of {who} ({decision.decided_by})."
-        return PolicyDenied(message, rule=decision.rule, hint=NOT_A_CHANGE)
+        hint = NOT_A_CHANGE if request.access != "write" else "Ask for it again: it will wait as an approval request."
+        return PolicyDenied(message, rule=decision.rule, hint=hint)
     message = f"You may not run {what}{_from_here(request)}: {decision.reason}."
     lines = [f"Decided by {decision.decided_by}."]
     if decision.hint:
