@@ -42,6 +42,7 @@ from bot.policy.subject import Subject
 from bot.trace import Trace
 from commands.approvals import CancelRequest, ListApprovals, ShowRequest, WithdrawVote
 from commands.approvals import Vote as VoteAction
+from commands.deploy import Change, DeletePod, NodeChange
 from commands.errors import ParseError, PilothouseError
 from commands.parser import Parsed, parse
 from commands.registry import Registry
@@ -413,11 +414,12 @@ class ApprovalDesk:
 
     def _what_cluster_shows(self, record: ApprovalRecord) -> tuple[str, ...]:
         """For a request whose run was lost: the target as it is now, so people can judge."""
-        name = record.arguments.get("name")
-        if record.cluster is None or not isinstance(name, str):
+        spec = self.registry.find(record.spec)
+        target = _described(spec.model.model_validate(record.arguments)) if spec and record.cluster else None
+        if target is None:
             return ("`status` shows the cluster now.",)
-        ref = name if "/" in name else f"deploy/{name}"
-        text = f"describe {ref} -n {record.namespace} --cluster {record.cluster}"
+        where = f" -n {record.namespace}" if record.namespace else ""
+        text = f"describe {target}{where} --cluster {record.cluster}"
         message = Message(user=record.requester, channel=record.channel, text=text)
         try:
             parsed = parse(text, self.registry)
@@ -461,6 +463,18 @@ def _pinned(parsed: Parsed, request: Request) -> Parsed:
     if "namespace" in fields and request.namespace:
         pins["namespace"] = request.namespace
     return replace(parsed, action=parsed.action.model_copy(update=pins)) if pins else parsed
+
+
+def _described(action: object) -> str | None:
+    """The object a change is about, as `describe` names it: `deployments/web`, `node node-1`."""
+    if isinstance(action, Change):
+        kind, name = action.target
+        return f"{kind}/{name}"
+    if isinstance(action, NodeChange):
+        return f"node {action.node}"
+    if isinstance(action, DeletePod):
+        return f"pod {action.pod}"
+    return None
 
 
 def _lines(reply: Reply) -> tuple[str, ...]:

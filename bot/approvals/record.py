@@ -104,6 +104,7 @@ class ApprovalRecord(Frozen):
     created: datetime
     expires: datetime
     updated: datetime
+    approved_at: datetime | None = None  # when the deciding vote was written (the quorum reached)
     claimed_by: str | None = None  # the process that runs the change
     claimed_at: datetime | None = None
     outcome: str | None = None  # what happened, in a line
@@ -176,7 +177,7 @@ def vote(record: ApprovalRecord, ballot: Vote, now: datetime) -> ApprovalRecord:
         by = ", ".join(v.label for v in counted.denials)
         return _moved(counted, now, state="denied", outcome=f"denied by {by}")
     if len(counted.approvals) >= record.requirement.count:
-        return _moved(counted, now, state="approved")
+        return _moved(counted, now, state="approved", approved_at=now)
     return _moved(counted, now)
 
 
