@@ -15,8 +15,15 @@ from typing import Any
 
 import pytest
 
+from bot import wiring
 from bot.approvals.book import ApprovalBook
+from bot.audit import AuditLog
+from bot.settings import Settings
 from bot.slack.run import SlackBot
+from integrations.store.port import Store
+from tests.cluster import rest
+from tests.cluster.objects import apply_objects
+from tests.manifests import deployment
 from tests.slack import signing, workspace
 from tests.slack.running import SECRET, command, events_url, running, text_of
 from tests.slack.signing import SlackSender
@@ -51,12 +58,12 @@ def fake(fake: FakeSlackWebAPI) -> FakeSlackWebAPI:
 class Request:
     """A request as Slack shows it: its message(s), and the people acting on them."""
 
-    def __init__(self, bot: SlackBot, fake: FakeSlackWebAPI, reply: Call) -> None:
-        self.bot, self.fake, self.reply = bot, fake, reply
+    def __init__(self, bot: SlackBot, fake: FakeSlackWebAPI, reply: Call, book: ApprovalBook) -> None:
+        self.bot, self.fake, self.reply, self.book = bot, fake, reply, book
         found = re.search(r"A-[0-9A-Z]{4}", text_of(reply))
         assert found is not None, text_of(reply)
         self.id = found.group()
-        record = book(bot).get(self.id)
+        record = book.get(self.id)
         assert record is not None
         self.views = {p.channel: p.ts for p in record.posted}  # where the record says its views are
         message = fake.message(OPS, self.views[OPS])
@@ -111,13 +118,14 @@ class Request:
         return [c for c in self.in_thread() if c.args["text"].startswith(":") and self.id + " is" in c.args["text"]]
 
 
-def ask(bot: SlackBot, fake: FakeSlackWebAPI, text: str = "scale web 5 -n shop") -> Request:
-    return Request(bot, fake, command(bot, fake, text))
-
-
-def book(bot: SlackBot) -> ApprovalBook:
-    assert bot.work is not None  # jobs in this process: its pipeline is the one that runs them
-    return bot.work.pipeline.approvals.book
+def ask(
+    bot: SlackBot, fake: FakeSlackWebAPI, text: str = "scale web 5 -n shop", *, store: Store | None = None
+) -> Request:
+    """Alice asks; `store`: the shared one, when jobs run in worker processes."""
+    if store is None:
+        assert bot.work is not None  # jobs in this process: its pipeline is the one that runs them
+        store = bot.work.pipeline.store
+    return Request(bot, fake, command(bot, fake, text), ApprovalBook(store))
 
 
 def until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -254,3 +262,56 @@ def test_someone_removed_from_the_approvers_group_is_refused_once_the_cache_expi
         assert f"only {APPROVERS_GROUP} may vote on it" in text_of(refused)
         assert "0 of 2 approvals: none yet" in second.shown() and second.buttons_shown()[0] == "Approve"
         assert "Counted your approval" in text_of(second.click("Approve", BOB))
+
+
+def test_across_worker_processes_sharing_redis_a_click_and_a_reaction_run_it_once(
+    fake: FakeSlackWebAPI, tmp_path: Path, demo_control_plane: Any, redis_url: str, namespace: str
+) -> None:
+    """Jobs (clicks, reactions) run in 4 worker processes; the views are edited by whichever
+    process made the change; the record in Redis is what they share."""
+    apply_objects(demo_control_plane.admin_api_client(), [deployment(namespace, "web", replicas=2)])
+    real = {"kubeconfig": str(demo_control_plane.admin_kubeconfig), "redis_url": redis_url, "impersonate": "off"}
+    store = wiring.build_store(Settings(redis_url=redis_url))
+    with running(fake, policy_file=policy(tmp_path), **real) as b:
+        assert b.work is None  # the jobs' work runs in worker processes
+        request = ask(b, fake, f"scale web 4 -n {namespace}", store=store)
+        token = request.press("Approve", BOB)
+        request.react("white_check_mark", CAROL)
+        assert until(lambda: "State*\\ndone" in request.shown().replace("\n", "\\n"), timeout=30), request.shown()
+        assert until(request.thread) and request.buttons_shown() == []
+        time.sleep(1)  # the losing vote's answer
+        runs = [
+            r
+            for r in AuditLog(store).recent(500)
+            if r.command == "scale" and r.outcome == "ok" and r.args.get("approval") == request.id
+        ]
+        assert len(runs) == 1 and len(request.thread()) == 1
+        refused = [c for c in fake.calls("chat.postEphemeral") if c.args["user"] == CAROL]
+        clicked = [c for c in fake.calls("response_url") if c.token == token]
+        assert len(refused) + len(clicked) == 1  # the loser is told, alone; the winner's run is followed
+        admin = demo_control_plane.admin_api_client()
+        web = rest.request(admin, "GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/web")
+        assert web["spec"]["replicas"] == 4 and "2 → 4" in request.shown()
+
+
+def test_slack_refusing_to_post_changes_nothing_but_where_the_request_is_shown(
+    fake: FakeSlackWebAPI, tmp_path: Path
+) -> None:
+    """Rate limited past slack_sdk's retries (each 429's Retry-After waited out): the request
+    stands, and the requester's reply carries its view and buttons instead."""
+    with running(fake, policy_file=policy(tmp_path)) as b:
+        fake.rate_limit("chat.postMessage", times=4, retry_after=1)
+        reply = command(b, fake, "scale web 5 -n shop")
+        limited = [c for c in fake.calls("chat.postMessage") if c.status == 429]
+        assert len(limited) == 4 and limited[-1].at - limited[0].at >= 3  # waited, then gave up
+        assert "Approval request A-" in text_of(reply) and "Requested by" in text_of(reply)
+        actions = next(block for block in reply.args["blocks"] if block["type"] == "actions")
+        approve = next(e for e in actions["elements"] if e["text"]["text"] == "Approve")
+        record = ApprovalBook(b.work.pipeline.store).get(approve["value"].split()[1])  # type: ignore[union-attr]
+        assert record is not None and record.state == "pending" and record.posted == ()
+        url = fake.response_url()
+        click = signing.block_actions(approve["action_id"], approve["value"], user_id=BOB, response_url=url)
+        assert SlackSender(events_url(b), SECRET).send(*click).status == 200
+        assert until(lambda: runs(b) == 1)
+        done = ApprovalBook(b.work.pipeline.store).get(record.id)  # type: ignore[union-attr]
+        assert done is not None and done.state == "done" and done.approvals[0].via == "button"
