@@ -34,7 +34,7 @@ PAGE = 500
 # "asked": a question went back (which container? yes or no? which image?): nothing done yet.
 # "unchanged": the command was fine but had nothing to do (already at 3 replicas).
 # "timeout": it ran past PILOTHOUSE_REQUEST_BUDGET and was stopped.
-Outcome = Literal["ok", "asked", "unchanged", "invalid", "denied", "failed", "error", "timeout"]
+Outcome = Literal["ok", "asked", "unchanged", "invalid", "denied", "failed", "error", "timeout", "expired", "unknown"]
 # "intent": written before a change is attempted; "result": what happened.
 Phase = Literal["intent", "result"]
 

@@ -146,7 +146,7 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
     lines = [
         f"Policy: {source}: {len(policy.groups)} group(s), {len({r.name for b in policy.bindings for r in b.roles})} "
         f"role(s), {len(policy.bindings)} binding(s), {len(policy.deny)} deny rule(s), "
-        f"{len(policy.approvals)} approval rule(s).",
+        f"{len(policy.approvals)} approval rule(s), {len(policy.freezes)} freeze(s).",
         "",
         "Who may do what, where:",
     ]
@@ -173,11 +173,28 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
             for d in policy.deny
         ]
     if policy.approvals:
-        lines += ["", "Needing approval (refused until approvals are configured):"]
+        lines += ["", "Changes that wait for approval (`approvals`, `approve ID`):"]
         lines += [
-            f"  {a.name}: {a.count} of {', '.join(a.approvers)}; clusters {a.clusters}; namespaces {a.namespaces}"
+            f"  {a.name}: {a.commands.describe()}; {a.count} of {', '.join(a.approvers)}"
+            + (f", refused at {a.deny_count} denials" if a.deny_count > 1 else "")
+            + f"; clusters {a.clusters}; namespaces {a.namespaces}"
+            + (
+                "; destructive ones only"
+                if a.destructive
+                else "; not destructive ones"
+                if a.destructive is False
+                else ""
+            )
+            + f"; waits {_duration(a.ttl)}"
+            + ("; the requester may approve" if a.self_approval else "; not by the requester")
             for a in policy.approvals
         ]
+    lines += (
+        ["", "Change freezes:"] if policy.freezes else ["", "Change freezes: none (a `freezes:` section adds them)."]
+    )
+    for freeze in policy.freezes:
+        windows = "; ".join(w.describe() for w in freeze.windows)
+        lines.append(f"  {freeze.name}: {freeze.effect_text()}; {freeze.scope()}; when {windows} ({freeze.reason})")
     lines += ["", "External people (other workspaces): only what bindings to `external` grant."]
     if clusters is not None:
         from bot.wiring import impersonation
@@ -194,3 +211,10 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
             lines.append(f"  {cluster.name}: the Slack bot {how}; the shell off (on with --impersonate)")
     lines += ["", "OK: no problems found."]
     return lines
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"

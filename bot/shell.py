@@ -57,7 +57,11 @@ def _prompt() -> Iterator[str]:
 def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
-        print(f"Pilothouse shell: you are {user} in {channel}. Type `help`, or `exit` to leave.", file=stdout)
+        print(
+            f"Pilothouse shell: you are {user} in {channel}. Type `help`, `/as NAME` to speak as someone else, "
+            "or `exit` to leave.",
+            file=stdout,
+        )
     first = True
     for raw in _lines(stdin, interactive):
         text = raw.strip()
@@ -80,8 +84,7 @@ def run(pipeline: Pipeline, *, user: str, channel: str, stdin: TextIO = sys.stdi
         message = Message(user=speaker, channel=channel, text=text)
         reply = pipeline.handle(message)
         if not interactive:
-            who = "" if speaker == user else f"[{speaker}] "
-            print(("" if first else "\n") + f"> {who}{text}", file=stdout)
+            print(("" if first else "\n") + f"> {raw.strip()}", file=stdout)
         print(render(reply), file=stdout, flush=True)
         _follow(pipeline, reply, message, stdout)
         first = False

@@ -119,7 +119,7 @@ def policy_loader(
     if settings.demo and chat == "shell":
         # The person at the shell may do anything to the simulated clusters; in Slack, nobody is
         # made admin by default: reads are allowed, changes need a policy file.
-        return lambda: builtin(registry, admin=user, clusters=clusters, channels=channels)
+        return lambda: builtin(registry, admin=user, clusters=clusters, channels=channels, shell=True)
     return lambda: builtin(registry, channels=channels)
 
 

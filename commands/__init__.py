@@ -1,8 +1,19 @@
 """The pure core: command declarations, the parser, actions, replies and errors. No I/O here."""
 
-from commands import approvals, audit, deploy, digest, meta, read
+from commands import approvals, audit, deploy, digest, freezes, locks, meta, read
 from commands.registry import Registry
 
 
 def default_registry() -> Registry:
-    return Registry([*meta.SPECS, *read.SPECS, *deploy.SPECS, *digest.SPECS, *audit.SPECS, *approvals.SPECS])
+    return Registry(
+        [
+            *meta.SPECS,
+            *read.SPECS,
+            *deploy.SPECS,
+            *locks.SPECS,
+            *digest.SPECS,
+            *audit.SPECS,
+            *freezes.SPECS,
+            *approvals.SPECS,
+        ]
+    )

@@ -63,7 +63,7 @@ class ShowRequest(Action):
 APPROVAL_ACTIONS = (ListApprovals, ApproveRequest, DenyRequest, WithdrawVote, CancelRequest, ShowRequest)
 
 _ID = Param("id", "ID", "the request, e.g. `A-7K2Q`", required=True)
-_VIA = Param("via", "HOW", "how the vote was cast (set by buttons and reactions)", ("--via",))
+_VIA = Param("via", "HOW", "how the vote was cast (set by buttons and reactions)", ("--via",), hidden=True)
 
 SPECS = (
     CommandSpec(

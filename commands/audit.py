@@ -10,7 +10,9 @@ from pydantic import AfterValidator, Field
 
 from commands.registry import Action, CommandSpec, Param
 
-AuditOutcome = Literal["ok", "asked", "unchanged", "invalid", "denied", "failed", "error"]
+AuditOutcome = Literal[
+    "ok", "asked", "unchanged", "invalid", "denied", "failed", "error", "timeout", "expired", "unknown"
+]
 _AGO = re.compile(r"^(\d{1,6})([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 

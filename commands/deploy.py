@@ -28,12 +28,30 @@ _NAMES = {
 MAX_REPLICAS = 1000  # a typo guard; policy roles set their own, lower limits
 
 REASON = Param("reason", "TEXT", "why: recorded in the change-cause and the audit trail", ("--reason",))
+BREAK_GLASS = Param(
+    "break_glass",
+    "",
+    "during a change freeze: ask its break-glass approvers (needs --reason)",
+    ("--break-glass",),
+    switch=True,
+)
 
 
 class Recorded(Action):
-    """What every change carries: why (for the change-cause and the audit trail)."""
+    """What every change carries: why (for the change-cause and the audit trail), and whether
+    the person asks to break a change freeze (`--break-glass`, which must say why)."""
 
     reason: str | None = Field(default=None, min_length=1, max_length=REASON_CHARS)
+    break_glass: bool = False
+
+    @model_validator(mode="after")
+    def _glass_needs_a_reason(self) -> Recorded:
+        if self.break_glass and not self.reason:
+            raise ValueError(
+                "`--break-glass` needs `--reason TEXT`: say why the freeze must be broken "
+                "(the approvers see it, and the audit trail keeps it)"
+            )
+        return self
 
 
 class Change(InNamespace, Recorded):
@@ -161,7 +179,7 @@ def _write(
         family="deploy",
         access="write",
         summary=summary,
-        params=(target, *extra, *scope, REASON),
+        params=(target, *extra, *scope, REASON, BREAK_GLASS),
         examples=examples,
         confirm=confirm,
     )

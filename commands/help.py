@@ -34,14 +34,15 @@ def overview(specs: Iterable[CommandSpec], *, hidden: int = 0) -> Reply:
 def command_help(spec: CommandSpec) -> Reply:
     blocks: list[Block] = [Heading(spec.name), Paragraph(spec.summary), Preformatted((spec.usage(),))]
     if spec.params:
-        rows = tuple((_param_label(p.flags, p.metavar, p.switch), p.help) for p in spec.params)
+        rows = tuple((_param_label(p.flags, p.metavar, p.switch), p.help) for p in spec.params if not p.hidden)
         blocks.append(Table(("argument", "meaning"), rows))
     if spec.aliases:
         blocks.append(Fields((("also", ", ".join(" ".join(a) for a in spec.aliases)),)))
     if spec.examples:
         blocks.append(Fields((("examples", "  ·  ".join(f"`{e}`" for e in spec.examples)),)))
-    # Digest schedules are write access for the policy, but they change Pilothouse's own data.
-    changes = "this channel's digest schedules" if spec.family == "digest" else "the cluster"
+    # Digest schedules and locks are write access for the policy, but they change Pilothouse's own data.
+    own = {"digest": "this channel's digest schedules", "locks": "deploy locks (not the cluster)"}
+    changes = own.get(spec.family, "the cluster")
     blocks.append(Fields(((f"changes {changes}", "yes" if spec.access == "write" else "no"),)))
     if spec.confirm is not None:
         blocks.append(Fields((("asks you to confirm", f"yes: {spec.confirm.why}"),)))

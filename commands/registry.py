@@ -52,6 +52,7 @@ class Param:
     rest: bool = False
     topic: bool = False
     unless: tuple[str, ...] = ()  # a required positional that these options (param names) stand in for
+    hidden: bool = False  # set by buttons and reactions, not typed: left out of usage and help
 
     def missing(self, values: Mapping[str, Any]) -> bool:
         return self.required and self.name not in values and not any(u in values for u in self.unless)
@@ -133,7 +134,7 @@ class CommandSpec:
         return next((p for p in self.params if flag in p.flags), None)
 
     def usage(self) -> str:
-        return " ".join([self.name, *(p.synopsis() for p in self.params)])
+        return " ".join([self.name, *(p.synopsis() for p in self.params if not p.hidden)])
 
     def command_line(self, action: Action) -> str:
         """The action as a command a person could type: what an approval shows and binds."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.pipeline import Message, Pipeline, Progress
 from bot.policy import Policy
@@ -44,12 +45,15 @@ def chat(
     store: Store | None = None,
     user: str = "alice",
     budget: float = 30.0,
+    clock: Callable[[], datetime] | None = None,
 ) -> Chat:
+    """`clock`: the pipeline's (freezes and locks are decided at its time); default: the real one."""
     pipeline = Pipeline(
         registry=default_registry(),
         policy=policy or nobody(),
         clusters=Clusters(list(clusters), clusters[0].name),
         store=store or MemoryStore(),
         budget=budget,
+        **({"clock": clock} if clock is not None else {}),
     )
     return Chat(pipeline, user=user)

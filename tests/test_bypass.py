@@ -23,13 +23,16 @@ from tests.test_policy import POLICY
 
 CAROL, ALICE, MALLORY = "U0CAROL03", "U0ALICE01", "U0MALLORY"
 DEPLOY_PROD, OPS = "C0DEPLOYPROD", "C0OPS0001"
+WEDNESDAY = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def team() -> Iterator[Chat]:
     """Carol in #deploy-prod; `as_(user, channel)` gives others on the same pipeline."""
     staging, prod = SimulatedCluster.demo("staging-eu"), SimulatedCluster.demo("prod-eu")
-    yield Chat(chat(staging, prod, policy=POLICY, store=MemoryStore()).pipeline, user=CAROL, channel=DEPLOY_PROD)
+    # A Wednesday: the example's freezes (prod weekends, the year-end close) are off.
+    pipeline = chat(staging, prod, policy=POLICY, store=MemoryStore(), clock=lambda: WEDNESDAY).pipeline
+    yield Chat(pipeline, user=CAROL, channel=DEPLOY_PROD)
 
 
 def as_(c: Chat, user: str, channel: str = OPS) -> Chat:

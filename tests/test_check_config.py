@@ -39,7 +39,10 @@ def test_the_example_policy_is_clean_and_summarised(capsys: pytest.CaptureFixtur
     assert "at most 20 replicas; images ghcr.io/acme/*; not cluster-wide (-A, nodes)" in out
     assert "channels C0DEPLOYPROD" in out
     assert "payments-secrets-in-prod: clusters prod-*; namespaces payments (PCI scope)" in out
-    assert "prod-restarts: 1 of approvers" in out
+    assert (
+        "prod-restarts: restart; 1 of approvers; clusters prod-*; namespaces *; waits 1h; not by the requester" in out
+    )
+    assert "destructive-in-prod: every command; 2 of approvers, deployers" in out
     assert "demo: the Slack bot off: as demo-admin (simulated)" in out  # impersonation, where it applies
     assert out.rstrip().endswith("OK: no problems found.")
 
@@ -121,6 +124,35 @@ def test_meaning_problems_each_get_a_line(tmp_path: Path, capsys: pytest.Capture
     ]
     for line in expected:
         assert line in err, line
+
+
+def test_approval_rules_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = check(
+        tmp_path,
+        """
+        approvals:
+          - name: two-people
+            commands: [restart]
+            approvers: [U0ERIN005]
+            count: 2
+            expires: 8d
+          - name: confirm-first
+            approvers: [U0ERIN005]
+            expires: soon
+        """,
+        capsys,
+    )
+    assert code == 1
+    expected = [
+        "approvals[0].count: 2 approvals are needed but only 1 people are named",
+        "approvals[0].expires: `8d` is too long: at most 7d",
+        "approvals[1].expires: `soon` is not a duration: use e.g. `30m`, `2h`, `1d` or `1h30m`",
+        "approvals[1].name: `confirm-first` is the name of a built-in rule",
+    ]
+    for line in expected:
+        assert line in err, err
+    code, _, err = check(tmp_path, "approvals: [{name: x, approvers: [U0ERIN005], deny_count: 0}]", capsys)
+    assert code == 1 and "approvals[0].deny_count: Input should be greater than or equal to 1" in err
 
 
 def test_a_key_given_twice_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

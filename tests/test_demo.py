@@ -157,7 +157,7 @@ def test_help_hides_what_the_policy_forbids(demo: Chat) -> None:
     assert "get pods [-n" not in text
     from commands import default_registry
 
-    hidden = sum(1 for spec in default_registry() if spec.family != "meta")
+    hidden = sum(1 for spec in default_registry() if spec.access != "meta")
     assert f"{hidden} more command(s) exist that you may not run here." in text
     assert "whoami" in text
 

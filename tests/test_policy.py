@@ -157,8 +157,8 @@ def test_deny_rules_on_some_namespaces_are_enforced_per_namespace_for_cluster_wi
     alice = Subject(ALICE)
     everywhere = Request("get pods", "read", OPS, "prod", None)
     assert policy.authorise(alice, everywhere).allowed  # decided again for each namespace it reaches:
-    assert not policy.authorise(alice, everywhere.at("payments")).allowed
-    assert policy.authorise(alice, everywhere.at("shop")).allowed
+    assert not policy.authorise(alice, everywhere.in_namespace("payments")).allowed
+    assert policy.authorise(alice, everywhere.in_namespace("shop")).allowed
     nothing = from_yaml("deny: [{name: no-prod, clusters: [prod]}]")
     assert not nothing.authorise(alice, everywhere).allowed  # a rule for every namespace covers -A too
 

@@ -121,3 +121,56 @@ def test_piped_deploy_session_from_the_readme() -> None:
     assert "Deploying `ghcr.io/acme/cart:2.1.0` to `cart`" in answers[5]
     assert "2 (current)  ghcr.io/acme/cart:2.1.0" in answers[6]
     assert result.stderr == ""
+
+
+def test_approval_session_from_the_readme(tmp_path: Path) -> None:
+    """The README's Approvals transcript: a request, a refused self-approval, an approver's vote
+    that runs it; `/as` changes who speaks, so one shell and its embedded store suffice."""
+    env = zero_setup_env(
+        HOME=str(tmp_path), PILOTHOUSE_POLICY_FILE="examples/policy.yaml", PILOTHOUSE_DEMO_CLUSTERS="staging-eu,prod-eu"
+    )
+    shell = pexpect.spawn(
+        PILOTHOUSE, ["--user", "U0CAROL03", "--channel", "C0DEPLOYPROD"], env=env, encoding="utf-8", timeout=30
+    )
+    shell.expect_exact("pilothouse> ")
+    shell.sendline('restart web -n shop --cluster prod-eu --reason "cache is stuck"')
+    shell.expect(r"Approval request (A-[0-9A-Z]{4}): `restart web --namespace shop --cluster prod-eu")
+    rid = shell.match.group(1)
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f"approve {rid}")
+    shell.expect_exact("you asked for this change, and rule `prod-restarts` needs someone else to approve it")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f"/as U0ALICE01 approve {rid}")
+    shell.expect_exact("only approvers may vote on it (rule `prod-restarts`)")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f'/as U0ERIN005 approve {rid} --reason "graphs look fine"')
+    shell.expect_exact(f"{rid} is approved (1 of 1 approval) and was run as U0CAROL03:")
+    shell.expect_exact("Rolled out in")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f"show {rid}")
+    shell.expect_exact("approved by U0ERIN005 (command")
+    shell.expect_exact("State:        done")
+    shell.sendeof()
+    shell.expect(pexpect.EOF)
+    shell.close()
+    assert shell.exitstatus == 0
+
+
+def test_locks_and_freezes_can_be_tried_with_zero_setup() -> None:
+    """Two people in one shell (`/as NAME`): one locks, the other is refused; the demo's
+    always-on freeze of `payments`, and its break-glass."""
+    session = (
+        "lock web --reason 'load test'\n/as bob\ndeploy web nginx:1.27\nlock web --steal\nlocks\n"
+        "freezes\nscale api 3 -n payments\nrestart api -n payments --break-glass --reason hotfix\n"
+        "/as alice\nunlock web\n/as bob\ndeploy web nginx:1.27\n"
+    )
+    result = run(session, "--user", "alice")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Locked `web` in namespace `shop` on `demo`" in out and "You are now bob." in out
+    assert "`web` is locked by alice 0s ago, for 1h59m more: load test." in out or "for 2h more" in out
+    assert "✖ You may not run `lock --steal` in namespace `shop` on `demo`" in out
+    assert "demo-payments  ON NOW" in out
+    assert "the freeze `demo-payments` is on until Fri 2100-01-01 00:00 UTC" in out
+    assert "Needs:        1 approval from admins (not the requester)" in out  # bob's break-glass waits
+    assert "Unlocked `web`" in out and "Deploying `nginx:1.27` to `web`" in out

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.access import Access
 from bot.approvals import record as rec
@@ -32,9 +32,9 @@ from bot.approvals.book import ApprovalBook
 from bot.approvals.record import ApprovalRecord, Refused, Requirement, Vote, requirement_text
 from bot.approvals.rehearsal import Rehearsal
 from bot.approvals.view import listing, tally, view
-from bot.audit import AuditLog
+from bot.audit import AuditLog, AuditRecord
 from bot.message import Message
-from bot.pipeline.authorise import authorise, request_for
+from bot.pipeline.authorise import authorise
 from bot.pipeline.dispatch import Dispatcher
 from bot.policy.engine import Approval, Ballot, Decision, Request
 from bot.policy.explain import refusal
@@ -93,7 +93,11 @@ class ApprovalDesk:
         clock: Callable[[], datetime],
         budget: float,
         notifier: Notifier | None = None,
+        requests: Callable[[Parsed, Message], Request],
     ) -> None:
+        """`requests`: the pipeline's own way from a command to the Request the policy decides
+        (its scope, the moment, the deploy lock): asked again for the requester before a run."""
+        self.requests = requests
         self.book = book
         self.access = access
         self.registry = registry
@@ -295,7 +299,7 @@ class ApprovalDesk:
         requester = self.access.subject(message)
         run = Trace(uuid.uuid4().hex[:12], time.monotonic())
         run.command, run.args = record.command, {**record.arguments, "approval": record.id}
-        request = request_for(parsed, message, self.clusters)
+        request = self.requests(parsed, message)
         decision = self.access.authorise(requester, request)
         run.decided(request, decision)
         if decision.outcome == "deny":
@@ -382,23 +386,51 @@ class ApprovalDesk:
     def _lost(self, record: ApprovalRecord, now: datetime) -> bool:
         return record.claimed_at is not None and now - record.claimed_at >= self.lost_after
 
-    def _change_quietly(self, approval_id: str, step: Callable[[ApprovalRecord], ApprovalRecord], event: str) -> None:
+    def _change_quietly(
+        self, approval_id: str, step: Callable[[ApprovalRecord], ApprovalRecord], event: Literal["expired", "unknown"]
+    ) -> None:
+        """A transition time made (no one's command): announced, and audited as the request's."""
         try:
             before, after = self.book.change(approval_id, step)
         except Refused:
             return
+        if after.version != before.version:
+            self._audit_settled(after, event)
         self._announce(before, after, event)
+
+    def _audit_settled(self, record: ApprovalRecord, outcome: Literal["expired", "unknown"]) -> None:
+        self.audit.record(
+            AuditRecord(
+                at=self.clock(),
+                request_id=uuid.uuid4().hex[:12],
+                user=record.requester,
+                channel=record.channel,
+                command=record.command,
+                args={**record.arguments, "approval": record.id},
+                cluster=record.cluster,
+                namespace=record.namespace,
+                access=record.access,
+                destructive=record.destructive,
+                decision="needs_approval",
+                rule=record.requirement.rule,
+                outcome=outcome,
+                error=record.outcome,
+                duration_ms=0,
+            )
+        )
 
     def _what_cluster_shows(self, record: ApprovalRecord) -> tuple[str, ...]:
         """For a request whose run was lost: the target as it is now, so people can judge."""
         name = record.arguments.get("name")
         if record.cluster is None or not isinstance(name, str):
             return ("`status` shows the cluster now.",)
-        message = Message(user=record.requester, channel=record.channel, text=f"describe {name}")
+        ref = name if "/" in name else f"deploy/{name}"
+        text = f"describe {ref} -n {record.namespace} --cluster {record.cluster}"
+        message = Message(user=record.requester, channel=record.channel, text=text)
         try:
-            parsed = parse(f"describe {name} -n {record.namespace} --cluster {record.cluster}", self.registry)
+            parsed = parse(text, self.registry)
             requester = self.access.subject(message)
-            request = request_for(parsed, message, self.clusters)
+            request = self.requests(parsed, message)
             if not self.access.authorise(requester, request).allowed:
                 return ("`status` shows the cluster now.",)
             reply = self.dispatcher.run(message, requester, parsed, request, Trace("lost", time.monotonic()))

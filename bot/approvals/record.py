@@ -147,7 +147,7 @@ def _moved(record: ApprovalRecord, now: datetime, **changes: Any) -> ApprovalRec
 
 
 def _still_pending(record: ApprovalRecord, now: datetime) -> None:
-    if record.expired_at(now):
+    if record.state == "expired" or record.expired_at(now):
         raise Refused(
             f"{record.id} expired at {record.expires:%Y-%m-%d %H:%M} UTC and can no longer be voted on.",
             hint="Ask for the change again if it is still needed.",

@@ -6,20 +6,26 @@ reports it would do) and the plan digest, a SHA-256 of the exact action and of t
 handler read to plan it (their spec, labels and annotations, never status). Repeated just
 before the change runs, a different digest means the cluster moved (someone deployed
 meanwhile): the approved request is superseded, never run on a stale plan.
+
+The shared store is rehearsed too (a digest schedule, a lock): the handler's writes land in an
+overlay the rehearsal throws away, so a change kept in the store waits for approval as well.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.discovery import ResourceType
 from integrations.cluster.model import Json
 from integrations.cluster.patches import Patch
 from integrations.cluster.port import Cluster
+from integrations.store.port import Change, Store
+
+T = TypeVar("T")
 
 # Annotations that change without the object's intent changing.
 VOLATILE_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
@@ -34,6 +40,9 @@ class Rehearsal:
 
     def clusters(self, views: Clusters) -> Clusters:
         return Clusters([Rehearsed(c, self) for c in views], views.default)
+
+    def store(self, store: Store) -> RehearsedStore:
+        return RehearsedStore(store, self)
 
     def digest(self, arguments: Mapping[str, Any]) -> str:
         plan = {"action": arguments, "read": {k: _intent(v) for k, v in sorted(self.read.items())}}
@@ -71,6 +80,47 @@ class Rehearsed:
     def delete_object(self, resource: ResourceType, namespace: str | None, name: str, *, dry_run: bool) -> None:
         self._rehearsal.writes.append(f"delete {resource.resource}/{name}")
         self._cluster.delete_object(resource, namespace, name, dry_run=True)
+
+
+class RehearsedStore:
+    """The shared store as a rehearsal sees it: reads go through, writes stay in an overlay."""
+
+    def __init__(self, store: Store, rehearsal: Rehearsal) -> None:
+        self._store = store
+        self._rehearsal = rehearsal
+        self._overlay: dict[str, str | None] = {}
+
+    def ping(self) -> None:
+        self._store.ping()
+
+    def get(self, key: str) -> str | None:
+        return self._overlay[key] if key in self._overlay else self._store.get(key)
+
+    def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        self._rehearsal.writes.append(f"store {key}")
+        self._overlay[key] = value
+
+    def update(self, key: str, change: Callable[[str | None], Change[T]]) -> T:
+        decided = change(self.get(key))
+        if not decided.keep:
+            self._rehearsal.writes.append(f"store {key}")
+            self._overlay[key] = decided.value
+        return decided.result
+
+    def delete(self, key: str) -> bool:
+        existed = self.get(key) is not None
+        self._rehearsal.writes.append(f"store {key}")
+        self._overlay[key] = None
+        return existed
+
+    def stream_add(self, key: str, value: str, *, max_len: int, min_id: str | None = None) -> str:
+        self._rehearsal.writes.append(f"store {key}")
+        return "0-0"
+
+    def stream_range(
+        self, key: str, *, start: str = "-", end: str = "+", count: int = 100, newest_first: bool = False
+    ) -> list[tuple[str, str]]:
+        return self._store.stream_range(key, start=start, end=end, count=count, newest_first=newest_first)
 
 
 def _intent(obj: Json) -> Json:

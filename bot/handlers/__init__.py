@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.handlers import audit, cronjobs, deploy, digest, meta, nodes, read
+from bot.handlers import audit, cronjobs, deploy, digest, freezes, locks, meta, nodes, read
 from bot.handlers.context import Context
 from commands.registry import Action
 from commands.replies import Reply
@@ -23,6 +23,8 @@ HANDLERS: dict[type[Action], Handler] = {
     **nodes.HANDLERS,
     **digest.HANDLERS,
     **audit.HANDLERS,
+    **locks.HANDLERS,
+    **freezes.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Context", "Handler"]

@@ -29,8 +29,9 @@ from bot.audit import AuditLog, AuditRecord, Outcome
 from bot.budget import Budget, Overrun
 from bot.conversation import Conversation, Conversations
 from bot.defaults import DefaultsStore
+from bot.locks import Locks
 from bot.message import Message
-from bot.pipeline.authorise import authorise, request_for
+from bot.pipeline.authorise import authorise, request_for, workload
 from bot.pipeline.dispatch import Dispatcher
 from bot.pipeline.follow import Follower, Progress
 from bot.pipeline.resolve import Resolver
@@ -101,6 +102,7 @@ class Pipeline:
         self.store = store
         self.audit = audit or AuditLog(store)
         self.conversations = Conversations(store)
+        self.locks = Locks(store)
         # A channel's own cluster (e.g. #shop-prod → prod-eu); a person's `use` and --cluster win.
         self.channel_clusters = dict(channel_clusters or {})
         for cluster in self.channel_clusters.values():
@@ -132,6 +134,7 @@ class Pipeline:
             clock=clock,
             budget=budget,
             notifier=notifier,
+            requests=self.request_of,
         )
         self.follower = Follower(access)
 
@@ -229,7 +232,7 @@ class Pipeline:
     def _decide_and_run(self, message: Message, subject: Subject, parsed: Parsed, trace: Trace) -> Reply:
         trace.command = parsed.action.command_name(parsed.spec.name)  # `get statefulsets` for `get sts`
         trace.args = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
-        request = request_for(parsed, message, self.clusters)
+        request = self.request_of(parsed, message)
         decision = self.access.authorise(subject, request)
         if decision.outcome == "needs_approval" and decision.approval is not None and request.access == "write":
             trace.decided(request, decision)
@@ -241,7 +244,20 @@ class Pipeline:
             return self._on_request(message, subject, parsed.action, trace)
         if request.destructive:  # the simplest approval: the requester's own `yes`
             return self.approvals.request(message, subject, parsed, request, Approval.confirmation(subject.id), trace)
-        return self.dispatcher.run(message, subject, parsed, request, trace)
+        reply = self.dispatcher.run(message, subject, parsed, request, trace)
+        if request.break_glass:
+            note = Notice("info", "No change freeze is on for this: `--break-glass` was not needed.")
+            reply = replace(reply, blocks=(*reply.blocks, note))
+        return reply
+
+    def request_of(self, parsed: Parsed, message: Message) -> Request:
+        """What the policy is asked about this command now: its scope, the moment (for freezes)
+        and the deploy lock on its workload (one store read). The approval desk asks the same."""
+        request = request_for(parsed, message, self.clusters, at=self._clock())
+        named = workload(parsed)
+        if request.access != "write" or named is None or request.cluster is None or request.namespace is None:
+            return request
+        return replace(request, lock=self.locks.held(request.cluster, request.namespace, *named))
 
     def _on_request(self, message: Message, subject: Subject, action: object, trace: Trace) -> Reply:
         desk = self.approvals

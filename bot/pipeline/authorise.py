@@ -8,6 +8,8 @@ conversation's topic) it is decided here, the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.access import Access
 from bot.message import Message
 from bot.policy.engine import Decision, Request
@@ -19,7 +21,16 @@ from commands.read import OnCluster
 from integrations.cluster.clusters import Clusters
 
 
-def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request:
+def workload(parsed: Parsed) -> tuple[str, str] | None:
+    """(plural, name) of the workload a command names (`deploy sts/db`, `lock web`), or None."""
+    target = getattr(parsed.action, "target", None)
+    if isinstance(target, tuple) and len(target) == 2 and all(isinstance(t, str) for t in target):
+        return target[0], target[1]
+    return None
+
+
+def request_for(parsed: Parsed, message: Message, clusters: Clusters, *, at: datetime) -> Request:
+    """`at`: now, by the pipeline's clock (freezes are decided for that moment)."""
     spec, action = parsed.spec, parsed.action
     cluster = namespace = None
     whole_cluster: bool | None = None
@@ -30,6 +41,7 @@ def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request
         cluster, whole_cluster = clusters.get(named).name, False
     replicas = getattr(action, "replicas", None)
     image = getattr(action, "image", None)
+    named = workload(parsed)
     return Request(
         action.command_name(spec.name),  # `get statefulsets` for `get sts`: as roles name it
         spec.access,
@@ -40,6 +52,9 @@ def request_for(parsed: Parsed, message: Message, clusters: Clusters) -> Request
         image=image if isinstance(image, str) else None,
         whole_cluster=whole_cluster,
         destructive=spec.destructive(action),
+        app=named[1] if named else None,
+        at=at,
+        break_glass=getattr(action, "break_glass", False) is True,
     )
 
 

@@ -72,7 +72,7 @@ class Dispatcher:
             registry=self.registry,
             now=self._clock(),
             access=self.access,
-            store=self.store,
+            store=self.store if rehearsal is None else rehearsal.store(self.store),
         )
         try:
             reply = HANDLERS[type(parsed.action)](parsed.action, context)

@@ -11,7 +11,12 @@ fires, the digest CLI. The order is fixed and short:
 5. reads for everyone, unless the file turns that default off;
 6. anything else is denied, saying what would be needed and who can grant it.
 
-An allowed request that an approval rule matches needs approval instead ([approvals] acts on it).
+An allowed change is then held to what stands in its way, in this order: a deploy lock on its
+workload held by someone else (`Request.lock`: denied, unless it is `lock --steal`); an active
+change freeze (`Request.at`: a deny freeze refuses it, or with `--break-glass` it needs the
+freeze's break-glass approval; an approval freeze needs approval); and the approval rules. Of
+the approvals that apply, the one needing most approvals wins, a freeze's on a tie. An allowed
+request that an approval rule matches needs approval instead ([approvals] acts on it).
 
 A cluster-wide request for namespaced objects (`get pods -A`, `status`) is decided once for the
 cluster, then each namespace it reaches is decided again as it is read (the cluster view drops
@@ -25,22 +30,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
+from bot.locks.record import STEAL, Lock, age
+from bot.policy.freezes import Freeze, break_glass_rule
 from bot.policy.globs import ANY, Globs
 from bot.policy.images import repository
 from bot.policy.schema import DirectMessages
 from bot.policy.subject import EVERYONE, EXTERNAL, Subject, is_direct_message
+from bot.policy.windows import Occurrence, shown
 from commands.registry import Access
 
 Outcome = Literal["allow", "deny", "needs_approval"]
-RuleKind = Literal["binding", "deny", "approval", "limit", "default", "builtin"]
+RuleKind = Literal["binding", "deny", "approval", "limit", "default", "builtin", "freeze", "lock"]
 
 CHANNEL_ALLOW_LIST = "channel-allow-list"
 META_COMMANDS = "about-pilothouse"
 READS_FOR_EVERYONE = "reads-for-everyone"
 EXTERNAL_USERS = "external-users"
 DEFAULT_DENY = "default-deny"
+DEPLOY_LOCK = "deploy-lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,10 @@ class Request:
     destructive: bool = False  # the command's spec says it must be confirmed (scale to 0, cordon, …)
     any_kind: bool = False  # `command` is `get`/`describe` with any kind after it (help's question)
     ballot: Ballot | None = None  # a vote on a waiting request: may this person cast it?
+    app: str | None = None  # the workload a change names (`web` for `sts/web` too): freezes' `apps`
+    at: datetime | None = None  # when it is asked (the pipeline's clock): freezes; None: none apply
+    lock: Lock | None = None  # the deploy lock on that workload, as the pipeline read it
+    break_glass: bool = False  # `--break-glass`: let a deny freeze's break-glass approvers decide
 
     @property
     def cluster_wide(self) -> bool:
@@ -69,7 +83,7 @@ class Request:
             return self.whole_cluster
         return self.cluster is not None and self.namespace is None and not self.anywhere
 
-    def at(self, namespace: str) -> Request:
+    def in_namespace(self, namespace: str) -> Request:
         return replace(self, namespace=namespace)
 
     def where(self) -> str:
@@ -123,6 +137,7 @@ class Decision:
     needed: tuple[str, ...] = ()  # what would allow it
     grantors: tuple[str, ...] = ()  # who can grant that
     approval: Approval | None = None
+    hint: str | None = None  # what to do about it, where the rule knows better than a binding
 
     @property
     def allowed(self) -> bool:
@@ -130,7 +145,14 @@ class Decision:
 
     @property
     def decided_by(self) -> str:
-        names = {"binding": "binding", "deny": "deny rule", "approval": "approval rule", "limit": "binding"}
+        names = {
+            "binding": "binding",
+            "deny": "deny rule",
+            "approval": "approval rule",
+            "limit": "binding",
+            "freeze": "freeze",
+            "lock": "deploy lock",
+        }
         return f"{names.get(self.by, 'rule')} `{self.rule}`"
 
 
@@ -302,6 +324,7 @@ class Policy:
     bindings: tuple[Binding, ...] = ()
     deny: tuple[DenyRule, ...] = ()
     approvals: tuple[ApprovalRule, ...] = ()
+    freezes: tuple[Freeze, ...] = ()
     groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
     reads_for_everyone: bool = True
     channels: frozenset[str] = frozenset()  # the allow-list; empty: every channel
@@ -324,6 +347,7 @@ class Policy:
         named |= {s for members in self.groups.values() for s in members}
         named |= {s for d in self.deny for s in d.subjects or ()}
         named |= {s for a in self.approvals for s in a.approvers}
+        named |= {s for f in self.freezes for a in (f.approval, f.break_glass) if a for s in a.approvers}
         return frozenset(s for s in named if s.startswith("S"))
 
     def groups_of(self, user: str, in_usergroup: Callable[[str], bool]) -> frozenset[str]:
@@ -362,7 +386,7 @@ class Policy:
             return Decision("allow", META_COMMANDS, "builtin", "commands about Pilothouse itself are open")
         decision = self._granted(grant_keys, subject, request)
         if decision.allowed:
-            return self._approval(request) or decision
+            return self._in_the_way(subject, request) or decision
         return decision
 
     def grants(self, subject: Subject, channel: str) -> list[tuple[Binding, Role, bool]]:
@@ -430,17 +454,91 @@ class Policy:
         found = found[:3]
         return tuple(text for text, _ in found), tuple(dict.fromkeys(owner for _, owner in found if owner))
 
+    def _in_the_way(self, subject: Subject, request: Request) -> Decision | None:
+        """What stands between an allowed request and running it: a lock, a freeze, approvals."""
+        if request.access != "write":
+            return self._approval(request)
+        locked = self._locked(subject, request)
+        if locked is not None:
+            return locked
+        active = [
+            (f, w)
+            for f in self.freezes
+            if request.at is not None and f.applies(request)
+            for w in (f.active(request.at),)
+            if w is not None
+        ]
+        denying = [(f, w) for f, w in active if f.effect == "deny"]
+        if denying:
+            return self._frozen(request, denying)
+        # The stricter requirement wins; on a tie the freeze's (listed first; max keeps the first).
+        candidates = [
+            _needs(f.approval, "freeze", f"the freeze `{f.name}` is on: {f.reason}")
+            for f, _ in active
+            if f.approval is not None
+        ]
+        rule = self._approval(request)
+        candidates += [rule] if rule is not None else []
+        return max(candidates, key=lambda d: d.approval.count if d.approval else 0) if candidates else None
+
+    def _locked(self, subject: Subject, request: Request) -> Decision | None:
+        lock = request.lock
+        if lock is None or lock.owner == subject.id or request.command == STEAL or not lock.live(request.at):
+            return None
+        held = ""
+        if request.at is not None:
+            since, left = (request.at - lock.since).total_seconds(), (lock.expires - request.at).total_seconds()
+            held = f" {age(since)} ago, for {age(left)} more"
+        why = f": {lock.reason}" if lock.reason else " (no reason given)"
+        reason = f"`{lock.ref}` is locked by {lock.label}{held}{why}"
+        until = f"{lock.expires:%Y-%m-%d %H:%M} UTC"
+        hint = (
+            f"Wait until {lock.label} runs `unlock {lock.ref}` or the lock expires ({until}); "
+            f"`lock {lock.ref} --steal` takes it over, if the policy lets you (command `{STEAL}`)."
+        )
+        return Decision("deny", DEPLOY_LOCK, "lock", reason, hint=hint)
+
+    def _frozen(self, request: Request, denying: list[tuple[Freeze, Occurrence]]) -> Decision:
+        """A deny freeze is on: refused, or with `--break-glass`, its break-glass approval."""
+        unbreakable = [(f, w) for f, w in denying if f.break_glass is None]
+        if request.break_glass and not unbreakable:
+            freeze, _ = max(denying, key=lambda fw: fw[0].break_glass.count if fw[0].break_glass else 0)
+            assert freeze.break_glass is not None
+            reason = f"the freeze `{freeze.name}` is on ({freeze.reason}); breaking it needs approval"
+            return _needs(freeze.break_glass, "freeze", reason)
+        freeze, window = (unbreakable or denying)[0]
+        reason = f"the freeze `{freeze.name}` is on until {shown(window.end, window.zone)}: {freeze.reason}"
+        if freeze.break_glass is None:
+            hint = (
+                f"Freeze `{freeze.name}` has no break-glass in the policy, so nothing lets a change through "
+                "until it ends; `freezes` shows when."
+            )
+        elif request.break_glass:
+            hint = "Not broken: another freeze that is on has no break-glass."
+        else:
+            who, n = ", ".join(freeze.break_glass.approvers), freeze.break_glass.count
+            hint = (
+                f"To break glass, run it again with `--break-glass --reason TEXT`: it then waits for {n} "
+                f"approval(s) from {who} (rule `{break_glass_rule(freeze.name)}`)."
+            )
+        return Decision("deny", freeze.name, "freeze", reason, hint=hint)
+
     def _approval(self, request: Request) -> Decision | None:
         for rule in self.approvals:
             if rule.applies(request):
                 who = ", ".join(rule.approvers)
-                reason = f"it needs {rule.count} approval(s) from {who}"
-                return Decision("needs_approval", rule.name, "approval", reason, approval=rule.approval)
+                return _needs(rule.approval, "approval", f"it needs {rule.count} approval(s) from {who}")
         return None
 
     def approval_rule(self, name: str) -> Approval | None:
-        """What the named rule requires now (a reloaded policy may have changed or dropped it)."""
-        return next((rule.approval for rule in self.approvals if rule.name == name), None)
+        """What the named rule requires now (a reloaded policy may have changed or dropped it):
+        an approval rule, an approval freeze, or a freeze's `<freeze>/break-glass`."""
+        found = next((rule.approval for rule in self.approvals if rule.name == name), None)
+        for freeze in self.freezes:
+            for approval in (freeze.approval, freeze.break_glass):
+                if found is None and approval is not None and approval.rule == name:
+                    found = approval
+        return found
 
     def _vote(self, subject: Subject, ballot: Ballot) -> Decision:
         """May `subject` vote on a request waiting on `ballot.rule`? Distinct people only: the
@@ -463,3 +561,7 @@ class Policy:
             reason = f"only {', '.join(required.approvers)} may vote on it (rule `{ballot.rule}`)"
             return Decision("deny", ballot.rule, "approval", reason)
         return Decision("allow", ballot.rule, "approval", f"an approver under rule `{ballot.rule}`")
+
+
+def _needs(approval: Approval, by: RuleKind, reason: str) -> Decision:
+    return Decision("needs_approval", approval.rule, by, reason, approval=approval)

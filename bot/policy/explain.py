@@ -22,6 +22,8 @@ def refusal(decision: Decision, request: Request, policy: Policy | None = None) 
         return PolicyDenied(message, rule=decision.rule, hint=NOT_A_CHANGE)
     message = f"You may not run {what}{_from_here(request)}: {decision.reason}."
     lines = [f"Decided by {decision.decided_by}."]
+    if decision.hint:
+        lines.append(decision.hint)
     needed, grantors = decision.needed, decision.grantors
     if decision.rule == DEFAULT_DENY and policy is not None:
         needed, grantors = policy.needed(request)

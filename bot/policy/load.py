@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ from bot.policy.engine import (
     CHANNEL_ALLOW_LIST,
     CONFIRM_RULE,
     DEFAULT_DENY,
+    DEPLOY_LOCK,
     EXTERNAL_USERS,
     META_COMMANDS,
     READS_FOR_EVERYONE,
+    Approval,
     ApprovalRule,
     Binding,
     Commands,
@@ -30,18 +33,31 @@ from bot.policy.engine import (
     Policy,
     Role,
 )
+from bot.policy.freezes import Freeze, break_glass_rule
 from bot.policy.globs import BadGlob, Globs
 from bot.policy.images import has_registry
-from bot.policy.schema import PolicyFile
+from bot.policy.schema import FreezeSpec, PolicyFile, Requirement, WindowSpec
 from bot.policy.subject import BUILTIN_GROUPS, CHANNEL_ID, GROUP_NAME, USER_ID, USERGROUP_ID
+from bot.policy.windows import DateRange, Recurring, Window
 from commands import kinds
-from commands.errors import ConfigError
+from commands.cron import CronError, parse_cron
+from commands.errors import ConfigError, ParseError
+from commands.locks import STEAL
 from commands.read import OnKind
 from commands.registry import ACCESS_CLASSES, Registry
 from commands.values import duration_seconds
 
 MAX_APPROVAL_SECONDS = 7 * 86400.0
-RESERVED_NAMES = (CONFIRM_RULE, CHANNEL_ALLOW_LIST, DEFAULT_DENY, EXTERNAL_USERS, META_COMMANDS, READS_FOR_EVERYONE)
+MAX_WINDOW_SECONDS = 7 * 86400.0
+RESERVED_NAMES = (
+    CONFIRM_RULE,
+    CHANNEL_ALLOW_LIST,
+    DEFAULT_DENY,
+    DEPLOY_LOCK,
+    EXTERNAL_USERS,
+    META_COMMANDS,
+    READS_FOR_EVERYONE,
+)
 Path_ = tuple[str | int, ...]
 
 
@@ -168,7 +184,7 @@ class _Checker:
     def __init__(self, shape: PolicyFile, registry: Registry, lines: Mapping[Path_, int]) -> None:
         self.shape = shape
         self.registry = registry
-        self.names = registry.names()
+        self.names = (*registry.names(), STEAL)  # `lock --steal`: a permission of its own
         self.lines = lines
         self.problems: list[Problem] = []
 
@@ -218,12 +234,153 @@ class _Checker:
                 duration_seconds(approval.expires, at_most=MAX_APPROVAL_SECONDS)
             except ValueError as e:
                 self.problem((*path, "expires"), str(e), "a request waits at most 7 days")
-            if approval.count > len(approval.approvers) and all(USER_ID.match(a) for a in approval.approvers):
+            self._count(path, approval.count, approval.approvers)
+        for i, freeze in enumerate(self.shape.freezes):
+            self._freeze(("freezes", i), freeze)
+
+    def _count(self, path: Path_, count: int, approvers: tuple[str, ...]) -> None:
+        if count > len(approvers) and all(USER_ID.match(a) for a in approvers):
+            self.problem(
+                (*path, "count"),
+                f"{count} approvals are needed but only {len(approvers)} people are named",
+                "name more approvers (a group counts all its members), or lower `count`",
+            )
+
+    def _requirement(self, path: Path_, approvers: tuple[str, ...], count: int, expires: str) -> None:
+        self._subjects((*path, "approvers"), approvers)
+        self._count(path, count, approvers)
+        try:
+            duration_seconds(expires, at_most=MAX_APPROVAL_SECONDS)
+        except ValueError as e:
+            self.problem((*path, "expires"), str(e), "a request waits at most 7 days")
+
+    def _freeze(self, path: Path_, freeze: FreezeSpec) -> None:
+        if not GROUP_NAME.match(freeze.name):
+            self.problem(
+                (*path, "name"), f"`{freeze.name}` is not a valid freeze name", "lowercase letters, digits and '-'"
+            )
+        if freeze.commands is not None:
+            self._commands((*path, "commands"), freeze.commands)
+            self._changes_only((*path, "commands"), freeze.commands)
+        for key in ("clusters", "namespaces", "apps"):
+            self._globs((*path, key), getattr(freeze, key))
+        for j, window in enumerate(freeze.windows):
+            self._window((*path, "windows", j), window)
+        if freeze.effect == "approval":
+            if freeze.approvers is None:
                 self.problem(
-                    (*path, "count"),
-                    f"{approval.count} approvals are needed but only {len(approval.approvers)} people are named",
-                    "name more approvers (a group counts all its members), or lower `count`",
+                    (*path, "approvers"),
+                    "an `effect: approval` freeze needs `approvers`",
+                    "add who approves, and `count`",
                 )
+            else:
+                self._requirement(path, freeze.approvers, freeze.count, freeze.expires)
+            if freeze.break_glass is not None:
+                self.problem(
+                    (*path, "break_glass"),
+                    "`break_glass` is for `effect: deny` freezes",
+                    "an approval freeze already lets approved changes through; remove `break_glass`",
+                )
+        else:
+            if freeze.approvers is not None:
+                self.problem(
+                    (*path, "approvers"),
+                    "`approvers` is for `effect: approval`; a deny freeze refuses every change",
+                    "to let approved changes through a deny freeze, use `break_glass: {approvers: [...], count: N}`",
+                )
+            if freeze.break_glass is not None:
+                bg = freeze.break_glass
+                self._requirement((*path, "break_glass"), bg.approvers, bg.count, bg.expires)
+
+    def _changes_only(self, path: Path_, commands: Iterable[str]) -> None:
+        writes = [spec.name for spec in self.registry if spec.access == "write"]
+        for i, pattern in enumerate(commands):
+            if pattern == "write":
+                continue
+            if pattern in ACCESS_CLASSES:
+                self.problem(
+                    (*path, i),
+                    f"`{pattern}` commands are never frozen: a freeze stops changes only",
+                    "use `write`, or name changes like `deploy`",
+                )
+                continue
+            try:
+                glob = Globs.parse([pattern])
+            except BadGlob:
+                continue  # said by _commands
+            if not any(glob.match(name) for name in writes) and (
+                any(glob.match(n) for n in self.names) or _of_a_kind(pattern, self.registry)
+            ):
+                self.problem(
+                    (*path, i),
+                    f"`{pattern}` changes nothing, and reads are never frozen",
+                    "name changes: deploy, scale, restart, …",
+                )
+
+    def _window(self, path: Path_, window: WindowSpec) -> None:
+        try:
+            zone = time_zone_name(window.timezone)
+        except ParseError as e:
+            self.problem((*path, "timezone"), e.message, e.hint)
+            zone = None
+        recurring, ranged = (
+            window.cron is not None or window.duration is not None,
+            window.start is not None or window.end is not None,
+        )
+        if recurring == ranged:
+            what = "both" if recurring else "neither"
+            self.problem(
+                path,
+                f"a window is `cron` + `duration` or `start` + `end`, and this has {what}",
+                'e.g. `{cron: "0 16 * * 5", duration: 64h, timezone: Europe/Berlin}` '
+                "or `{start: 2026-12-20, end: 2027-01-03}`",
+            )
+            return
+        if recurring:
+            self._recurring(path, window)
+        elif zone is not None:
+            self._range(path, window, zone)
+
+    def _recurring(self, path: Path_, window: WindowSpec) -> None:
+        if window.cron is None:
+            self.problem(
+                (*path, "cron"),
+                "a `duration` needs a `cron` saying when each window starts",
+                'e.g. `cron: "0 16 * * 5"` (Fridays 16:00)',
+            )
+        else:
+            try:
+                parse_cron(window.cron)
+            except CronError as e:
+                self.problem((*path, "cron"), str(e), "five fields: minute hour day-of-month month day-of-week")
+        if window.duration is None:
+            self.problem((*path, "duration"), "a `cron` window needs a `duration`", "e.g. `duration: 64h` (at most 7d)")
+            return
+        try:
+            duration_seconds(window.duration, at_most=MAX_WINDOW_SECONDS)
+        except ValueError as e:
+            self.problem(
+                (*path, "duration"),
+                str(e),
+                "a window lasts more than nothing and at most 7d; a longer freeze is a date range (`start`, `end`)",
+            )
+
+    def _range(self, path: Path_, window: WindowSpec, zone: str) -> None:
+        if window.start is None or window.end is None:
+            missing = "start" if window.start is None else "end"
+            self.problem(
+                (*path, missing),
+                f"a date range needs a `{missing}`",
+                "e.g. `start: 2026-12-20`, `end: 2027-01-03` (that day included)",
+            )
+            return
+        try:
+            found = DateRange.of(window.start, window.end, zone)
+        except ValueError as e:
+            self.problem(path, str(e))
+            return
+        if found.end <= found.start:
+            self.problem((*path, "end"), f"ends before it starts ({found.describe()})", "swap `start` and `end`?")
 
     def _groups(self) -> None:
         for name, members in self.shape.groups.items():
@@ -312,6 +469,7 @@ class _Checker:
             *((("bindings", i), b.name) for i, b in enumerate(self.shape.bindings)),
             *((("deny", i), d.name) for i, d in enumerate(self.shape.deny)),
             *((("approvals", i), a.name) for i, a in enumerate(self.shape.approvals)),
+            *((("freezes", i), f.name) for i, f in enumerate(self.shape.freezes)),
         ]
         for path, name in named:
             if name in RESERVED_NAMES:
@@ -415,10 +573,55 @@ def compile_policy(
         bindings=bindings,
         deny=deny,
         approvals=approvals,
+        freezes=tuple(_freeze(f, registry) for f in shape.freezes),
         groups={name: frozenset(members) for name, members in shape.groups.items()},
         reads_for_everyone=shape.defaults.reads_for_everyone,
         channels=channels,
         source=source,
+    )
+
+
+def changes(registry: Registry) -> Commands:
+    """What a freeze stops unless it says: every command that changes a cluster (not `lock`,
+    not digest schedules: `write` names those too)."""
+    return Commands(names=Globs.parse([s.name for s in registry if s.access == "write" and s.family == "deploy"]))
+
+
+def time_zone_name(name: str) -> str:
+    from integrations.scheduler.triggers import time_zone
+
+    return str(time_zone(name))
+
+
+def _requirement(rule: str, approvers: tuple[str, ...], count: int, expires: str) -> Approval:
+    return Approval(rule, approvers, count, 1, duration_seconds(expires, at_most=MAX_APPROVAL_SECONDS))
+
+
+def _window(spec: WindowSpec) -> Window:
+    if spec.cron is not None and spec.duration is not None:
+        seconds = duration_seconds(spec.duration, at_most=MAX_WINDOW_SECONDS)
+        return Recurring.of(spec.cron, timedelta(seconds=seconds), spec.timezone)
+    assert spec.start is not None and spec.end is not None
+    return DateRange.of(spec.start, spec.end, spec.timezone)
+
+
+def _freeze(spec: FreezeSpec, registry: Registry) -> Freeze:
+    approval = None
+    if spec.effect == "approval" and spec.approvers is not None:
+        approval = _requirement(spec.name, spec.approvers, spec.count, spec.expires)
+    bg: Requirement | None = spec.break_glass
+    return Freeze(
+        name=spec.name,
+        reason=spec.reason,
+        commands=resolve_commands(spec.commands, registry) if spec.commands is not None else changes(registry),
+        windows=tuple(_window(w) for w in spec.windows),
+        effect=spec.effect,
+        clusters=Globs.parse(spec.clusters),
+        namespaces=Globs.parse(spec.namespaces),
+        apps=Globs.parse(spec.apps),
+        every_change=spec.commands is None,
+        approval=approval,
+        break_glass=_requirement(break_glass_rule(spec.name), bg.approvers, bg.count, bg.expires) if bg else None,
     )
 
 
@@ -428,23 +631,50 @@ def builtin(
     admin: str | None = None,
     clusters: Iterable[str] = (),
     channels: frozenset[str] = frozenset(),
+    shell: bool = False,
 ) -> Policy:
     """No policy file: reads for everyone, nothing else; in the demo shell, `admin` may do
-    anything on the simulated `clusters` (as group `admins`, which the demo's RBAC binds)."""
+    anything on the simulated `clusters` (as group `admins`, which the demo's RBAC binds), and
+    with `shell` the demo's locks and freezes can be tried (`_demo_shell`)."""
     if admin is None:
         return compile_policy(PolicyFile(), registry, source="built-in", channels=channels)
-    shape = PolicyFile.model_validate(
-        {
-            "groups": {"admins": [admin]},
-            "roles": {
-                "admin": {
-                    "description": "everything on the demo cluster",
-                    "commands": ["*"],
-                    "clusters": list(clusters) or ["*"],
-                    "cluster_wide": True,
-                }
-            },
-            "bindings": [{"name": "demo-admin", "subjects": ["admins"], "roles": ["admin"], "direct_messages": "all"}],
-        }
+    data: dict[str, Any] = {
+        "groups": {"admins": [admin]},
+        "roles": {
+            "admin": {
+                "description": "everything on the demo cluster",
+                "commands": ["*"],
+                "clusters": list(clusters) or ["*"],
+                "cluster_wide": True,
+            }
+        },
+        "bindings": [{"name": "demo-admin", "subjects": ["admins"], "roles": ["admin"], "direct_messages": "all"}],
+    }
+    if shell:
+        _demo_shell(data, list(clusters) or ["*"])
+    return compile_policy(
+        PolicyFile.model_validate(data), registry, source="built-in (demo: you are admin)", channels=channels
     )
-    return compile_policy(shape, registry, source="built-in (demo: you are admin)", channels=channels)
+
+
+def _demo_shell(data: dict[str, Any], clusters: list[str]) -> None:
+    """The zero-setup shell lets its people try locks and freezes: anyone else who speaks there
+    (`/user bob`) may change shop and data but not steal locks; payments is always frozen,
+    and only an admin's approval breaks the glass."""
+    data["roles"]["deployer"] = {
+        "description": "change workloads and take locks on the demo cluster (not steal them)",
+        "commands": ["read", "deploy", "scale", "restart", "rollback", "pause", "resume", "lock", "unlock"],
+        "clusters": clusters,
+    }
+    data["bindings"].append({"name": "demo-deployers", "subjects": ["everyone"], "roles": ["deployer"]})
+    data["freezes"] = [
+        {
+            "name": "demo-payments",
+            "reason": "a demo freeze, always on: payments is frozen so you can see what a freeze does",
+            "clusters": clusters,
+            "namespaces": ["payments"],
+            "windows": [{"start": "2026-01-01", "end": "2099-12-31"}],
+            "effect": "deny",
+            "break_glass": {"approvers": ["admins"], "count": 1},
+        }
+    ]

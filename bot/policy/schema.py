@@ -6,6 +6,7 @@ that look like IDs, globs) is checked in `bot.policy.load`, which also adds the 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +70,44 @@ class ApprovalSpec(_Strict):
     )
 
 
+class Requirement(_Strict):
+    """Who must approve, and how many (distinct people), as in an approval rule."""
+
+    approvers: tuple[str, ...] = Field(min_length=1)
+    count: int = Field(default=1, ge=1, le=10, description="approvals needed (distinct people)")
+    expires: str = Field(default="1h", description="how long a request waits: 30m, 4h, 2d (at most 7d)")
+
+
+class WindowSpec(_Strict):
+    """When a freeze is on: `cron` + `duration` (recurring), or `start` + `end` (a date range);
+    both on the clock of `timezone` (IANA, default UTC)."""
+
+    cron: str | None = Field(default=None, description="when each window starts, e.g. `0 16 * * 5` (Fri 16:00)")
+    duration: str | None = Field(default=None, description="how long each lasts, e.g. 64h (at most 7d)")
+    start: str | date | datetime | None = Field(default=None, description="ISO 8601 with an offset, or a date")
+    end: str | date | datetime | None = Field(
+        default=None, description="ISO 8601 with an offset, or a date (inclusive)"
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin")
+
+
+class FreezeSpec(_Strict):
+    """A change freeze: which changes, where, when, and what it does while on."""
+
+    name: str = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=1, max_length=300, description="shown to everyone the freeze stops")
+    commands: tuple[str, ...] | None = Field(default=None, description="default: every change to a cluster")
+    clusters: tuple[str, ...] = ("*",)
+    namespaces: tuple[str, ...] = ("*",)
+    apps: tuple[str, ...] = Field(default=("*",), description="workload names, e.g. web, checkout-*")
+    windows: tuple[WindowSpec, ...] = Field(min_length=1)
+    effect: Literal["deny", "approval"] = "deny"
+    approvers: tuple[str, ...] | None = Field(default=None, description="effect approval: who approves")
+    count: int = Field(default=1, ge=1, le=10, description="effect approval: approvals needed")
+    expires: str = Field(default="1h", description="effect approval: how long a request waits")
+    break_glass: Requirement | None = Field(default=None, description="effect deny: who may let a change through")
+
+
 class Defaults(_Strict):
     reads_for_everyone: bool = Field(default=True, description="every person may read every cluster")
 
@@ -79,4 +118,5 @@ class PolicyFile(_Strict):
     bindings: tuple[BindingSpec, ...] = ()
     deny: tuple[DenySpec, ...] = ()
     approvals: tuple[ApprovalSpec, ...] = ()
+    freezes: tuple[FreezeSpec, ...] = ()
     defaults: Defaults = Defaults()
