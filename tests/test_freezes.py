@@ -247,7 +247,7 @@ def test_freezes_lists_what_is_on_and_what_comes(carol: Chat, clock: Clock) -> N
 
 def test_a_yes_given_after_the_freeze_began_is_decided_again(carol: Chat, clock: Clock) -> None:
     clock.now = utc(2026, 3, 27, 14, 59)  # a minute before the freeze
-    assert "Scale `web` to 0?" in carol.say("scale web 0")
+    assert "Destructive: scaling to 0 stops every pod." in carol.say("scale web 0")
     clock.now = utc(2026, 3, 27, 15, 0, 30)
     assert "the freeze `weekend` is on" in carol.say("yes")
 
