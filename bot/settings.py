@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.store.redis_url import redis_url_problem
@@ -29,6 +29,7 @@ GROUPS: dict[str, Group] = {
     "work": Group("Work pool", "How the work behind the acknowledgements runs."),
     "scheduler": Group("Scheduler", "Scheduled digests: which replica posts them, and how late one may be."),
     "policy": Group("Policy", "Who may do what, where."),
+    "approvals": Group("Approvals", "Approval requests in Slack: where they are posted, which reactions vote."),
     "logging": Group("Logging", "What Pilothouse writes to its log."),
 }
 
@@ -39,6 +40,9 @@ def setting(default: Any, group: str, description: str, *, default_text: str | N
     if default_text is not None:
         extra["default_text"] = default_text
     return Field(default, description=description, json_schema_extra=extra, **field)
+
+
+_EMOJI = r"^[a-z0-9_+'-]{1,100}$"  # an emoji's name as Slack sends it in reaction events
 
 
 class Settings(BaseSettings):
@@ -236,6 +240,31 @@ class Settings(BaseSettings):
     )
     audit_retention_days: float = setting(90.0, "policy", "days audit records are kept", gt=0, le=3650)
 
+    # --- Approvals ---
+    approvals_channel: str | None = setting(
+        None,
+        "approvals",
+        "a channel ID (`C…`) where every approval request is posted too, besides the channel it was asked in",
+        default_text="unset: only where it was asked",
+        pattern=r"^[CG][A-Z0-9]{2,20}$",
+    )
+    approve_reaction: str = setting(
+        "white_check_mark",
+        "approvals",
+        "the reaction (emoji name, no colons) that approves a request; removing it withdraws the vote",
+        pattern=_EMOJI,
+    )
+    deny_reaction: str = setting(
+        "x", "approvals", "the reaction that denies a request; removing it withdraws the vote", pattern=_EMOJI
+    )
+    approvals_sweep: float = setting(
+        15.0,
+        "approvals",
+        "seconds between looks at what time decides: expired requests, lost runs, approvals nobody ran",
+        ge=0.1,
+        le=300,
+    )
+
     # --- Logging ---
     log_level: str = setting(
         "WARNING",
@@ -243,6 +272,13 @@ class Settings(BaseSettings):
         "`DEBUG`, `INFO`, `WARNING` or `ERROR` (JSON lines when running the Slack bot)",
         pattern="^(DEBUG|INFO|WARNING|ERROR)$",
     )
+
+    @field_validator("deny_reaction")
+    @classmethod
+    def _distinct_reactions(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("approve_reaction"):
+            raise ValueError("the approve and deny reactions must differ")
+        return value
 
     @field_validator("redis_url")
     @classmethod

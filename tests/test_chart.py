@@ -395,6 +395,10 @@ def test_every_setting_reaches_the_bot_as_its_own_variable(
         "accessReview": True,
         "auditMaxEntries": 5000,
         "auditRetentionDays": 30,
+        "approvalsChannel": "C0APPROVE1",
+        "approveReaction": "+1",
+        "denyReaction": "-1",
+        "approvalsSweep": 2.5,
     }
     assert set(given) == set(values), "a new setting in the chart: give it a value here"
     (tmp_path / "v.yaml").write_text(yaml.safe_dump({"settings": given}))

@@ -87,7 +87,7 @@ def test_summary_and_details_of_the_demo(cluster: SimulatedCluster) -> None:
     pending = tables[("POD", "WHY")]
     assert len(pending) == 1 and "didn't match node selector" in pending[0][1]
     body = text(details)
-    assert "Pending approvals: n/a" in body
+    assert "Pending approvals: none waiting" in body
     assert "First digest here" in body
 
 

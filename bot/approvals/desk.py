@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 from bot.access import Access
 from bot.approvals import record as rec
 from bot.approvals.book import ApprovalBook
-from bot.approvals.record import ApprovalRecord, Refused, Requirement, Vote
+from bot.approvals.record import ApprovalRecord, Refused, Requirement, Vote, requirement_text
 from bot.approvals.rehearsal import Rehearsal
 from bot.approvals.view import listing, tally, view
 from bot.audit import AuditLog, AuditRecord
@@ -60,11 +60,20 @@ class Notifier(Protocol):
 
     def changed(self, record: ApprovalRecord, event: str) -> None: ...
 
+    def shown(self, record: ApprovalRecord) -> str | None:
+        """Where the notifier showed a new request's view itself (e.g. "in this channel and in
+        #approvals"), so the requester's reply points there instead of repeating it; None: the
+        reply is the view."""
+        ...
+
 
 class Quiet:
     """The shell's notifier: the replies say it all."""
 
     def changed(self, record: ApprovalRecord, event: str) -> None:
+        return None
+
+    def shown(self, record: ApprovalRecord) -> str | None:
         return None
 
 
@@ -127,8 +136,7 @@ class ApprovalDesk:
             return rehearsed  # nothing to do, a question back, or an error: nothing to approve
         record = self._create(message, subject, parsed, request, approval, rehearsal, rehearsed, supersedes)
         trace.args = {**(trace.args or {}), "approval": record.id}
-        self.notifier.changed(record, "created")
-        return view(record)
+        return self._announce_new(record)
 
     def _create(
         self,
@@ -443,6 +451,20 @@ class ApprovalDesk:
             self._change_quietly(found.id, lambda r: rec.settle_expiry(r, self.clock()), "expired")
             found = self.book.get(approval_id) or found
         return found
+
+    def _announce_new(self, record: ApprovalRecord) -> Reply:
+        """Tell of the new request; the requester's reply is its view, unless the notifier
+        showed that itself (then a line saying where: one view per place, not two)."""
+        try:
+            self.notifier.changed(record, "created")
+            where = self.notifier.shown(self.book.get(record.id) or record)
+        except Exception:  # the request stands; its view goes in the reply instead
+            log.exception("could not show the new approval request %s", record.id)
+            where = None
+        if where is None:
+            return view(record)
+        text = f"{record.id} is waiting for approval ({requirement_text(record)}): posted {where}."
+        return Reply((Notice("info", text),), effect="asked")
 
     def _announce(self, before: ApprovalRecord, after: ApprovalRecord, event: str) -> None:
         if after.version == before.version:

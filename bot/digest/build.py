@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.digest.model import Digest, PilothouseChange, Scope, Seen, seen
+from bot.digest.model import Approvals, Digest, PilothouseChange, Scope, Seen, seen
 from bot.handlers.findings import POD_PHASES, crash_looping, pod_counts, problems, warning_groups
 from bot.handlers.lookup import list_jobs, list_workloads
 from integrations.cluster.model import DeploymentInfo, EventInfo, NodeInfo, PodInfo
@@ -47,6 +47,7 @@ def build(
     since: datetime,
     previous: dict[str, Seen] | None,
     changes: list[PilothouseChange],
+    approvals: Approvals | None = None,
     late: str | None = None,
 ) -> Digest:
     cluster_wide = scope.namespace is None
@@ -75,6 +76,7 @@ def build(
         top_restarters=tuple((pod_name(p), p.restarts, p.status) for p in restarters[:TOP_RESTARTERS]),
         warnings=tuple(warning_groups(recent)),
         changes=tuple(sorted(changes, key=lambda c: c.at)),
+        approvals=approvals or Approvals(),
         new=tuple(seen for key, seen in current.items() if key not in before) if previous is not None else (),
         resolved=tuple(seen for key, seen in before.items() if key not in current),
         late=late,

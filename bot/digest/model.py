@@ -25,6 +25,24 @@ class PilothouseChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """The oldest approval request still waiting."""
+
+    id: str
+    since: datetime
+    command: str  # as typed: "scale web 5 -n shop"
+
+
+@dataclass(frozen=True, slots=True)
+class Approvals:
+    """Approval requests in the digest's scope: waiting now, and expired unanswered in its period."""
+
+    pending: int = 0
+    oldest: Waiting | None = None
+    expired: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Seen:
     """A problem as a snapshot keeps it: enough to name it once it is gone."""
 
@@ -50,6 +68,7 @@ class Digest:
     changes: tuple[PilothouseChange, ...]
     new: tuple[Seen, ...]
     resolved: tuple[Seen, ...]
+    approvals: Approvals = Approvals()
     late: str | None = None  # "scheduled 09:00 Europe/Berlin" when posted after its time
     hidden: int = 0  # namespaces left out: the policy does not let this place see them
 

@@ -11,7 +11,6 @@ from bot.handlers.format import age, plural, where
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
 
 ROWS = 25  # per table; the rest is counted ("… and N more")
-APPROVALS = "n/a (approvals are not part of Pilothouse yet)"
 
 _LABELS: dict[Category, tuple[str, str]] = {
     "node-not-ready": ("node not ready", "nodes not ready"),
@@ -91,7 +90,7 @@ def details(digest: Digest) -> Reply:
     blocks += _restarters(digest)
     blocks += _warnings(digest)
     blocks += _changes(digest)
-    blocks.append(Fields((("Pending approvals", APPROVALS),)))
+    blocks.append(Fields((("Pending approvals", _approvals(digest)),)))
     blocks += _since_last(digest)
     return Reply(tuple(blocks))
 
@@ -156,6 +155,18 @@ def _changes(digest: Digest) -> list[Block]:
         Paragraph(f"Changes through Pilothouse {_period(digest)}"),
         table(("WHEN", "WHO", "WHAT", "NAMESPACE"), rows, limit=ROWS),
     ]
+
+
+def _approvals(digest: Digest) -> str:
+    a = digest.approvals
+    if a.pending and a.oldest is not None:
+        oldest = a.oldest
+        text = f"{a.pending} waiting; the oldest {oldest.id} (`{oldest.command}`) for {age(oldest.since, digest.at)}"
+    else:
+        text = "none waiting"
+    if a.expired:
+        text += f"; {a.expired} expired unanswered {_period(digest)}"
+    return text
 
 
 def _since_last(digest: Digest) -> list[Block]:

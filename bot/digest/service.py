@@ -8,7 +8,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.access import Access
+from bot.approvals.book import ApprovalBook
 from bot.audit import AuditLog
+from bot.digest.approvals import pending_approvals
 from bot.digest.build import build, collect
 from bot.digest.changes import pilothouse_changes
 from bot.digest.model import Digest, Scope
@@ -31,6 +33,7 @@ class DigestMaker:
         self._clusters = clusters
         self._snapshots = Snapshots(store)
         self._audit = AuditLog(store)
+        self._approvals = ApprovalBook(store)
 
     def make(
         self, place: str, cluster: str | None, namespace: str | None, *, now: datetime, late: str | None = None
@@ -44,6 +47,7 @@ class DigestMaker:
         previous = self._snapshots.get(place, scope)
         since = previous.at if previous else now - FIRST_PERIOD
         changes = pilothouse_changes(self._audit, target.name, namespace, since, now)
+        approvals = pending_approvals(self._approvals, scope, since=since, now=now)
         digest = build(
             scope,
             facts,
@@ -51,6 +55,7 @@ class DigestMaker:
             since=since,
             previous=previous.problems if previous else None,
             changes=changes,
+            approvals=approvals,
             late=late,
         )
         self._snapshots.put(place, scope, Snapshot(now, digest.seen()))

@@ -13,6 +13,8 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.settings import Settings
+from bot.slack.approvals import SlackApprovals
+from bot.slack.directory import Directory
 from bot.slack.jobs import MetricsSink, SlackWork
 from bot.slack.listeners import FrontDoor
 from bot.slack.people import UserGroups, Workspaces
@@ -55,9 +57,17 @@ def connect_people(settings: Settings, pilothouse: Pilothouse, client: WebClient
     return Workspaces.of(client, settings.slack_team_id_set, settings.slack_enterprise_id_set)
 
 
+def connect_approvals(settings: Settings, pilothouse: Pilothouse, client: WebClient) -> None:
+    """Approval requests are shown in Slack by whichever process changes them."""
+    desk = pilothouse.pipeline.approvals
+    directory = Directory(client, pilothouse.store)
+    desk.notifier = SlackApprovals(client, desk.book, directory, channel=settings.approvals_channel)
+
+
 def slack_work(settings: Settings, pilothouse: Pilothouse, sink: MetricsSink) -> SlackWork:
     """What runs a job, wherever jobs run (this process, or a worker process)."""
     client = web_client(settings, sink)
+    connect_approvals(settings, pilothouse, client)
     return SlackWork(
         pipeline=pilothouse.pipeline,
         store=pilothouse.store,

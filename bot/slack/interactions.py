@@ -37,6 +37,7 @@ class Reaction:
     emoji: str  # without the skin tone
     added: bool
     subject: Subject
+    team: str | None = None  # the person's team as the event states it
 
 
 ButtonHandler = Callable[[ButtonPress], None]

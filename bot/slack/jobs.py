@@ -82,11 +82,14 @@ class Recorder:
 
 @dataclass(frozen=True, slots=True)
 class ReplyTo:
-    """Where the answer goes: a slash command's response_url, or a channel (and thread)."""
+    """Where the answer goes: a slash command's response_url, or a channel (and thread).
+    `quiet` (a reaction's vote): no answer but a refusal, shown to the person alone, and the
+    rollout the vote started, followed in the job's thread (the request's)."""
 
     response_url: str | None = None
     channel: str | None = None
     thread_ts: str | None = None
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,9 @@ class SlackWork:
                     self._respond(job.reply_to.response_url, details, reply.ok)
                     if details.attachment is not None:
                         self._upload(job, details.attachment)
+            elif job.reply_to.quiet:
+                self._answer_quietly(job, message)
+                return
             else:
                 rendered = self._answer_in_channel(job, message)
         except (SlackApiError, OSError) as e:  # OSError: a response_url that cannot be reached
@@ -228,6 +234,19 @@ class SlackWork:
             if details.attachment is not None:
                 self._upload(job, details.attachment, thread=thread)
         return rendered
+
+    def _answer_quietly(self, job: Job, message: Message) -> None:
+        """A reaction: the request's message shows the vote counted, so only a refusal is
+        answered (ephemerally: only the person sees why), and a rollout the vote started is
+        followed in the request's thread."""
+        reply = self.pipeline.handle(message)
+        rendered = render_message(reply, title=job.text)
+        if not reply.ok:
+            self.client.chat_postEphemeral(
+                channel=job.channel, user=job.user, text=rendered.text, blocks=list(rendered.blocks) or None
+            )
+        elif reply.follow is not None:
+            self._follow_in_channel(job, message, reply, rendered)
 
     def _announce(self, job: Job, live: LiveMessage) -> None:
         """The "working on it" message, kept in the store too: if this process is killed for

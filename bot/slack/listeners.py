@@ -166,7 +166,7 @@ class FrontDoor:
             if first_delivery(self.store, self.metrics, *seen):
                 subject = self.identify(user, channel, team)
                 added = text(event, "type") == "reaction_added"
-                handler(Reaction(user, channel, text(item, "ts"), emoji, added, subject))
+                handler(Reaction(user, channel, text(item, "ts"), emoji, added, subject, team))
 
         self.handlers.submit(handle)
 

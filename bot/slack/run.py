@@ -12,11 +12,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import work_pool
+from bot.approvals.sweeper import Sweeper
 from bot.budget import Overrun
 from bot.digest.wiring import Fire, scheduled_digests
 from bot.ops import ClusterProbe, Readiness, ops_app
 from bot.policy.subject import Subject
-from bot.slack.app import connect_people, create_app, slack_work, web_client
+from bot.slack.app import connect_approvals, connect_people, create_app, slack_work, web_client
 from bot.slack.digests import SlackPoster
 from bot.slack.directory import Directory
 from bot.slack.endpoint import SlackEndpoint
@@ -24,6 +25,7 @@ from bot.slack.interactions import Interactions
 from bot.slack.jobs import Job, SlackWork, tell_stopped
 from bot.slack.listeners import FrontDoor, JobRunner
 from bot.slack.people import People
+from bot.slack.reactions import ApprovalReactions
 from bot.slack.server import HttpServer, SocketMode
 from bot.wiring import App as Pilothouse
 from bot.worker import Worker
@@ -46,6 +48,7 @@ class SlackBot:
     probe: ClusterProbe
     digests: LeaderScheduler | None = None  # posts scheduled digests while this replica leads
     work: SlackWork | None = None  # the jobs' work, when it runs in this process
+    sweeper: Sweeper | None = None  # approval requests: expiries, lost runs, approvals nobody ran
 
     def start(self) -> SlackBot:
         self.http.start()
@@ -54,6 +57,8 @@ class SlackBot:
             self.socket.connect()
         if self.digests is not None:
             self.digests.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
         return self
 
     def stop(self) -> None:
@@ -63,6 +68,8 @@ class SlackBot:
             self.socket.close()
         self.probe.stop()
         self.http.stop()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         self.jobs.shutdown(wait=True)
         self.handlers.shutdown(wait=True)
         if self.work is not None:
@@ -111,19 +118,26 @@ def _jobs(pilothouse: Pilothouse, client: WebClient) -> tuple[Worker, JobRunner,
 
 
 def build(pilothouse: Pilothouse) -> SlackBot:
-    settings = pilothouse.settings
+    settings, access = pilothouse.settings, pilothouse.access
     socket_mode = settings.slack_app_token is not None
     if not socket_mode and settings.slack_signing_secret is None:
         raise ConfigError(
             "Slack needs PILOTHOUSE_SLACK_APP_TOKEN (Socket Mode) or PILOTHOUSE_SLACK_SIGNING_SECRET (HTTP mode).",
             hint="See README, “Connect to Slack”.",
         )
+    if settings.approvals_channel and not access.policy.current.channel_enabled(settings.approvals_channel):
+        raise ConfigError(
+            f"PILOTHOUSE_APPROVALS_CHANNEL {settings.approvals_channel} is not one of PILOTHOUSE_SLACK_CHANNELS: "
+            "its buttons and reactions would be refused.",
+            hint="Add it to PILOTHOUSE_SLACK_CHANNELS.",
+        )
     client = web_client(settings, pilothouse.metrics)
     jobs, run_job, work, fire_digest = _jobs(pilothouse, client)
+    if work is None:  # jobs run in worker processes: this one's sweeps show their changes too
+        connect_approvals(settings, pilothouse, client)
     interactions = Interactions()
     handlers = Worker.threads(threads=HANDLER_THREADS, queue=settings.work_queue)
     people = People(Directory(client, pilothouse.store), connect_people(settings, pilothouse, client))
-    access = pilothouse.access
 
     def identify(user: str, channel: str, team: str | None) -> Subject:
         return access.subject(people.message(user, channel, "", team=team))
@@ -138,6 +152,15 @@ def build(pilothouse: Pilothouse) -> SlackBot:
         enabled=lambda channel: access.policy.current.channel_enabled(channel),
         identify=identify,
     )
+    reactions = ApprovalReactions(
+        book=pilothouse.pipeline.approvals.book,
+        run_job=run_job,
+        client=client,
+        busy=front_door.busy,
+        approve=settings.approve_reaction,
+        deny=settings.deny_reaction,
+    )
+    reactions.register(interactions)
     bolt = create_app(settings, front_door, client, http=not socket_mode)
     endpoint = None
     if not socket_mode:
@@ -160,7 +183,8 @@ def build(pilothouse: Pilothouse) -> SlackBot:
     )
     probe = ClusterProbe(pilothouse.clusters, pilothouse.metrics)
     digests = scheduled_digests(pilothouse, SlackPoster(client), elsewhere=fire_digest)
-    return SlackBot(bolt, jobs, handlers, interactions, http, socket, probe, digests, work)
+    sweeper = Sweeper(pilothouse.pipeline.approvals, every=settings.approvals_sweep)
+    return SlackBot(bolt, jobs, handlers, interactions, http, socket, probe, digests, work, sweeper)
 
 
 def run(pilothouse: Pilothouse) -> int:

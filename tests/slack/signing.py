@@ -261,6 +261,19 @@ def reaction_added(
     }
 
 
+def reaction_removed(
+    reaction: str,
+    *,
+    user: str = workspace.USER_ID,
+    item_channel: str = workspace.CHANNEL_ID,
+    item_ts: str,
+    item_user: str = workspace.BOT_USER_ID,
+) -> dict[str, Any]:
+    """`reaction_removed`: the same shape as `reaction_added`."""
+    added = reaction_added(reaction, user=user, item_channel=item_channel, item_ts=item_ts, item_user=item_user)
+    return {**added, "type": "reaction_removed"}
+
+
 def url_verification_payload(challenge: str) -> dict[str, Any]:
     return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
 
