@@ -12,9 +12,10 @@ the namespace.
 Prints executions per request, counted three ways (the audit trail's recorded intents to
 change, the record's state, the Deployment's revision on the cluster): it must be exactly 1
 for every request, or the script exits non-zero. Then p50/p99 from the deciding vote's store
-write (the record's `approved_at`) to the start of execution: the claim (`claimed_at`, the
-record `executing`; target p99 <= 20 ms) and the change's audited intent (after the policy is
-asked again and the change rehearsed again against the API server). Baseline, same run: one
+write (the record's `approved_at`, which is also its claim: one atomic write) to the start of
+execution (the moment the winning process begins the run, from which the audited run's duration
+counts; target p99 <= 20 ms), and to the change's audited intent (after the policy is asked
+again and the change rehearsed again against the API server). Baseline, same run: one
 uncontended `Store.update` on the same redis-server, and a bare PING.
 
     .venv/bin/python bench/approval_race.py [--requests 200] [--votes 50] [--processes 4]
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -108,7 +110,10 @@ def main() -> None:
 
         records = [ledger.record(i) for i in ids]
         intents = Counter(r.args.get("approval") for r in ledger.audit.between(None, None) if r.phase == "intent")
-        intent_at = {r.args.get("approval"): r.at for r in ledger.audit.between(None, None) if r.phase == "intent"}
+        intent_records = [r for r in ledger.audit.between(None, None) if r.phase == "intent"]
+        intent_at = {r.args.get("approval"): r.at for r in intent_records}
+        # The run's trace starts when the winning process begins it; its intent says how long ago.
+        run_started = {r.args.get("approval"): r.at - timedelta(milliseconds=r.duration_ms) for r in intent_records}
 
         def settled() -> bool:
             now = revisions(cp)
@@ -126,8 +131,11 @@ def main() -> None:
         done = 1 if record.state == "done" else 0
         executions.append((audited, done, cluster_runs))
     wrong = [(ids[i], e) for i, e in enumerate(executions) if e != (1, 1, 1)]
-    to_claim = [
-        (r.claimed_at - r.approved_at).total_seconds() * 1000 for r in records if r.claimed_at and r.approved_at
+    claimed_apart = sum(1 for r in records if r.claimed_at != r.approved_at)
+    to_start = [
+        max(0.0, (run_started[r.id] - r.approved_at).total_seconds() * 1000)
+        for r in records
+        if r.approved_at and r.id in run_started
     ]
     to_intent = [(intent_at[r.id] - r.approved_at).total_seconds() * 1000 for r in records if r.approved_at]
 
@@ -145,14 +153,15 @@ def main() -> None:
     def row(label: str, values: list[float]) -> None:
         print(f"{label:46} {percentile(values, 50):6.2f}ms {percentile(values, 99):6.2f}ms {max(values):6.2f}ms")
 
-    row("deciding vote written → run claimed", to_claim)
+    print(f"claims written apart from the deciding vote: {claimed_apart} (one atomic write: 0 expected)")
+    row("deciding vote written → run started", to_start)
     row("deciding vote written → change's audited intent", to_intent)
     row("baseline: one Store.update (uncontended)", updates)
     row("baseline: one Redis PING", pings)
-    ratio = percentile(to_claim, 99) / percentile(updates, 99)
-    print(f"ratio (p99 vote → claim / p99 Store.update): {ratio:.1f}x")
-    p99 = percentile(to_claim, 99)
-    print(f"target: p99 vote → claim <= {TARGET_P99_MS:g} ms: {'met' if p99 <= TARGET_P99_MS else 'NOT met'}")
+    ratio = percentile(to_start, 99) / percentile(updates, 99)
+    print(f"ratio (p99 vote → run started / p99 Store.update): {ratio:.1f}x")
+    p99 = percentile(to_start, 99)
+    print(f"target: p99 vote → run started <= {TARGET_P99_MS:g} ms: {'met' if p99 <= TARGET_P99_MS else 'NOT met'}")
     if wrong:
         print(f"NOT exactly once for {len(wrong)} requests: {wrong[:10]}")
         raise SystemExit(1)

@@ -260,7 +260,7 @@ class Settings(BaseSettings):
     approvals_sweep: float = setting(
         15.0,
         "approvals",
-        "seconds between looks at what time decides: expired requests, lost runs, approvals nobody ran",
+        "seconds between looks at what time decides: expired requests and lost runs",
         ge=0.1,
         le=300,
     )

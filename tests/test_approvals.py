@@ -194,8 +194,7 @@ def test_a_run_whose_process_died_is_reported_unknown_and_never_run_again(team: 
     desk = team.pipeline.approvals
     # Erin's vote reached the quorum in a process that died right after claiming the run.
     ballot = rec.Vote(user=ERIN, label=ERIN, approve=True, at=team.clock())
-    desk.book.change(rid, lambda r: rec.vote(r, ballot, team.clock()))
-    desk.book.change(rid, lambda r: rec.claim(r, "dead-host:1234:abcdef", team.clock()))
+    desk.book.change(rid, lambda r: rec.vote(r, ballot, team.clock(), owner="dead-host:1234:abcdef"))
     assert "State:        running now" in team.say(CAROL, f"show {rid}")
     team.clock.advance(seconds=desk.lost_after.total_seconds() + 1)
     team.say(CAROL, "approvals")  # looking sweeps what time has decided

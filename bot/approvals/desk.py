@@ -6,8 +6,8 @@ Every step is one atomic transition of the record (bot/approvals/record.py, appl
 others find it decided. Whoever moves a record announces it (`Notifier`): chat messages are
 re-rendered from the record, never kept beside it.
 
-Execution: the vote that reaches the quorum moves the request to `approved`; its process then
-claims it (`approved → executing`, exactly one claimant), decides the original request again
+Execution: the vote that reaches the quorum approves the request and claims its run for its own
+process in the same atomic write (`pending → executing`, exactly one claimant), decides the original request again
 for the requester under the policy now, rehearses it again and compares the plan digest (a
 moved target supersedes the request with a fresh one), and only then makes the change. A claim
 older than any run may take means its process died: the request is reported `unknown` with
@@ -51,8 +51,6 @@ from integrations.cluster.clusters import Clusters
 from integrations.render.text import render as render_text
 
 log = logging.getLogger(__name__)
-
-APPROVED_UNCLAIMED = timedelta(seconds=30)  # an approved request nobody claimed: its voter's process died
 
 
 class Notifier(Protocol):
@@ -205,11 +203,11 @@ class ApprovalDesk:
         ballot = Vote(
             user=subject.id, label=subject.label, approve=approve, at=self.clock(), via=action.via, reason=action.reason
         )
-        before, after = self.book.change(record.id, lambda r: rec.vote(r, ballot, self.clock()))
+        before, after = self.book.change(record.id, lambda r: rec.vote(r, ballot, self.clock(), owner=self.owner))
         trace.args = {**(trace.args or {}), "approval": record.id}
+        if after.state == "executing" and before.state == "pending":
+            return self._execute(before, after)  # this vote decided: the run is this process's
         self._announce(before, after, "voted")
-        if after.state == "approved" and before.state == "pending":
-            return self.execute(after.id, trace)
         if after.state == "denied":
             return Reply((Notice("info", f"{after.id} is denied: {after.outcome}."),))
         word = "approval" if approve else "denial"
@@ -275,14 +273,11 @@ class ApprovalDesk:
 
     # --- execution, exactly once ---------------------------------------------------------------
 
-    def execute(self, approval_id: str, trace: Trace | None = None) -> Reply:
-        try:
-            before, record = self.book.change(approval_id, lambda r: rec.claim(r, self.owner, self.clock()))
-        except Refused as e:
-            return Reply((Notice("info", f"{approval_id} was approved; {e.message}"),))
+    def _execute(self, before: ApprovalRecord, record: ApprovalRecord) -> Reply:
+        started = time.monotonic()
         self._announce(before, record, "executing")
         try:
-            return self._run(record)
+            return self._run(record, started)
         except Exception as e:
             # Whatever went wrong, the record must not stay "executing" until it is called lost.
             message = e.message if isinstance(e, PilothouseError) else "Pilothouse failed inside; see its logs"
@@ -291,14 +286,15 @@ class ApprovalDesk:
             self._finish(record, "failed", f"failed: {message}", ())
             raise
 
-    def _run(self, record: ApprovalRecord) -> Reply:
+    def _run(self, record: ApprovalRecord, started: float) -> Reply:
+        """`started`: when this process took the run (the audited run's duration counts from it)."""
         spec = self.registry.find(record.spec)
         if spec is None:
             return self._finish(record, "failed", f"failed: the command `{record.spec}` no longer exists", ())
         parsed = Parsed(spec, spec.model.model_validate(record.arguments))
         message = Message(user=record.requester, channel=record.channel, text=record.command_line, thread=record.thread)
         requester = self.access.subject(message)
-        run = Trace(uuid.uuid4().hex[:12], time.monotonic())
+        run = Trace(uuid.uuid4().hex[:12], started)
         run.command, run.args = record.command, {**record.arguments, "approval": record.id}
         request = self.requests(parsed, message)
         decision = self.access.authorise(requester, request)
@@ -364,7 +360,7 @@ class ApprovalDesk:
             text += f" Fresh approval is needed: {successor}."
         return Reply((Notice("warning", text), *fresh.blocks), ok=successor is not None or fresh.ok)
 
-    # --- time passing: expiry, lost executions, approvals nobody claimed ----------------------
+    # --- time passing: expiry and lost executions ------------------------------------------------
 
     def sweep(self) -> None:
         """Settle what time has decided. Safe on every replica at once: each transition is atomic
@@ -380,8 +376,6 @@ class ApprovalDesk:
                     return rec.lost(r, self.clock(), after=self.lost_after, shows=shows)
 
                 self._change_quietly(record.id, lost, "unknown")
-            elif record.state == "approved" and now - record.updated >= APPROVED_UNCLAIMED:
-                self.execute(record.id)
         self.book.prune(now)
 
     def _lost(self, record: ApprovalRecord, now: datetime) -> bool:

@@ -6,8 +6,12 @@ the state. Chat messages are views of it. The transitions here are pure function
 record (and a moment) to the next record, so `Store.update` can apply them atomically and a
 second replica, a double click or a retry finds the decision already taken:
 
-    pending ──quorum──▶ approved ──claimed──▶ executing ──▶ done | failed | unknown
-       └──▶ denied | expired | cancelled          └──▶ superseded (the plan changed)
+    pending ──the deciding vote──▶ executing ──▶ done | failed | unknown
+       └──▶ denied | expired | cancelled     └──▶ superseded (the plan changed)
+
+The vote that completes the quorum approves the request and claims its run for the voter's
+process in the same atomic write (`approved_at`, `claimed_by`): no moment exists when it is
+approved and nobody's, so no second process can take it and nothing waits to be picked up.
 """
 
 from __future__ import annotations
@@ -22,11 +26,9 @@ from bot.policy.engine import CONFIRM_RULE, Approval
 from commands.approvals import ALPHABET
 from commands.errors import PilothouseError
 
-State = Literal[
-    "pending", "approved", "executing", "done", "failed", "unknown", "denied", "expired", "cancelled", "superseded"
-]
+State = Literal["pending", "executing", "done", "failed", "unknown", "denied", "expired", "cancelled", "superseded"]
 Via = Literal["command", "button", "reaction"]
-OPEN: frozenset[str] = frozenset({"pending", "approved", "executing"})
+OPEN: frozenset[str] = frozenset({"pending", "executing"})
 SETTLED: frozenset[str] = frozenset({"done", "failed", "unknown", "denied", "expired", "cancelled", "superseded"})
 
 
@@ -167,9 +169,10 @@ def settle_expiry(record: ApprovalRecord, now: datetime) -> ApprovalRecord:
     return record
 
 
-def vote(record: ApprovalRecord, ballot: Vote, now: datetime) -> ApprovalRecord:
+def vote(record: ApprovalRecord, ballot: Vote, now: datetime, *, owner: str) -> ApprovalRecord:
     """Count `ballot`: one vote per person (a second replaces the first), then the thresholds.
-    The deny threshold is looked at first: a request both approved and denied at once is denied."""
+    The deny threshold is looked at first: a request both approved and denied at once is denied.
+    The deciding approval claims the run for `owner`, the voter's process, in the same write."""
     _still_pending(record, now)
     votes = (*(v for v in record.votes if v.user != ballot.user), ballot)
     counted = record.model_copy(update={"votes": votes})
@@ -177,7 +180,7 @@ def vote(record: ApprovalRecord, ballot: Vote, now: datetime) -> ApprovalRecord:
         by = ", ".join(v.label for v in counted.denials)
         return _moved(counted, now, state="denied", outcome=f"denied by {by}")
     if len(counted.approvals) >= record.requirement.count:
-        return _moved(counted, now, state="approved", approved_at=now)
+        return _moved(counted, now, state="executing", approved_at=now, claimed_by=owner, claimed_at=now)
     return _moved(counted, now)
 
 
@@ -197,13 +200,6 @@ def cancel(record: ApprovalRecord, user: str, now: datetime) -> ApprovalRecord:
         )
     _still_pending(record, now)
     return _moved(record, now, state="cancelled", outcome=f"cancelled by {record.requester_label}")
-
-
-def claim(record: ApprovalRecord, owner: str, now: datetime) -> ApprovalRecord:
-    """Take the approved change to run it: of every caller, exactly one moves it to executing."""
-    if record.state != "approved":
-        raise Refused(f"{record.id} is {describe_state(record)}.")
-    return _moved(record, now, state="executing", claimed_by=owner, claimed_at=now)
 
 
 def finish(
@@ -238,7 +234,6 @@ def posted(record: ApprovalRecord, where: Posted) -> ApprovalRecord:
 def describe_state(record: ApprovalRecord) -> str:
     words = {
         "pending": "waiting for approval",
-        "approved": "approved, about to run",
         "executing": "running now",
         "done": "done",
         "failed": "failed",

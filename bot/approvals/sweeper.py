@@ -1,5 +1,5 @@
 """Time passing, for approval requests: every few seconds, `ApprovalDesk.sweep` settles what
-time has decided (expired requests, executions whose process died, approvals nobody ran).
+time has decided (expired requests, executions whose process died).
 
 Every replica runs one: each transition is atomic and only the caller that made it announces
 it, so two sweepers at once change and show each thing once.

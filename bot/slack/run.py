@@ -48,7 +48,7 @@ class SlackBot:
     probe: ClusterProbe
     digests: LeaderScheduler | None = None  # posts scheduled digests while this replica leads
     work: SlackWork | None = None  # the jobs' work, when it runs in this process
-    sweeper: Sweeper | None = None  # approval requests: expiries, lost runs, approvals nobody ran
+    sweeper: Sweeper | None = None  # approval requests: expiries and lost runs
 
     def start(self) -> SlackBot:
         self.http.start()

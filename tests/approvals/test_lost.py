@@ -26,7 +26,7 @@ def left_running_by_a_dead_process(c: Chat, approval_id: str, voter: str) -> Non
     counted, the request `executing`, claimed by a process that will never finish it."""
     now = datetime.now(UTC)
     ballot = Vote(user=voter, label=voter, approve=True, at=now)
-    c.pipeline.approvals.book.change(approval_id, lambda r: rec.claim(rec.vote(r, ballot, now), "gone:1:dead", now))
+    c.pipeline.approvals.book.change(approval_id, lambda r: rec.vote(r, ballot, now, owner="gone:1:dead"))
 
 
 def swept_later(c: Chat) -> None:
