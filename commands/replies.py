@@ -71,6 +71,7 @@ class Button:
     command: str
     changes_cluster: bool = False
     style: Literal["primary", "danger"] | None = None
+    confirm: str | None = None  # a question asked before the click counts (a change always asks one)
 
 
 @dataclass(frozen=True, slots=True)

@@ -463,3 +463,13 @@ def test_buttons_survive_when_the_rest_is_cut() -> None:
     values = [e["value"] for e in msg.blocks[-2]["elements"]]
     assert values == ["rollback web -n shop", "status -n shop"]
     assert msg.attachment is not None
+
+
+def test_a_button_may_ask_its_own_question_first() -> None:
+    from commands.replies import Actions, Button
+
+    reply = Reply((Actions((Button("Deny", "deny A-7K2Q", style="danger", confirm="Deny this request?"),)),))
+    (block,) = render_message(reply).blocks
+    (deny,) = block["elements"]
+    assert deny["confirm"]["title"]["text"] == "Deny this request?"
+    assert deny["confirm"]["text"]["text"] == "This runs `deny A-7K2Q`."

@@ -77,7 +77,7 @@ def _buttons(record: ApprovalRecord) -> tuple[Button, ...]:
         )
     return (
         Button("Approve", f"approve {record.id} --via button", changes_cluster=True, style="primary"),
-        Button("Deny", f"deny {record.id} --via button", style="danger"),
+        Button("Deny", f"deny {record.id} --via button", style="danger", confirm="Deny this request?"),
         Button("Cancel request", f"cancel {record.id}"),
     )
 

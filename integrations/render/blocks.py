@@ -158,10 +158,10 @@ def _button(button: Button, index: int) -> dict[str, Any]:
     }
     if button.style:
         element["style"] = button.style
-    if button.changes_cluster:
-        # Never one mis-tap from a change: Slack shows this dialog before the click counts.
+    if button.changes_cluster or button.confirm:
+        # Never one mis-tap from a change (or a vote): Slack shows this dialog before the click counts.
         element["confirm"] = {
-            "title": {"type": "plain_text", "text": "Change the cluster?"},
+            "title": {"type": "plain_text", "text": _cut(button.confirm or "Change the cluster?", 100)},
             "text": {"type": "mrkdwn", "text": _cut(f"This runs `{escape(button.command)}`.", MAX_SECTION_TEXT)},
             "confirm": {"type": "plain_text", "text": "Run it"},
             "deny": {"type": "plain_text", "text": "Cancel"},
