@@ -148,12 +148,12 @@ def main() -> None:
         "executions per request (audit intents, record done, cluster revisions): "
         + ", ".join(f"{k} ×{v}" for k, v in sorted(spread.items()))
     )
+    print(f"claims written apart from the deciding vote: {claimed_apart} (one atomic write: 0 expected)")
     print(f"{'':46} {'p50':>8} {'p99':>8} {'max':>8}")
 
     def row(label: str, values: list[float]) -> None:
         print(f"{label:46} {percentile(values, 50):6.2f}ms {percentile(values, 99):6.2f}ms {max(values):6.2f}ms")
 
-    print(f"claims written apart from the deciding vote: {claimed_apart} (one atomic write: 0 expected)")
     row("deciding vote written → run started", to_start)
     row("deciding vote written → change's audited intent", to_intent)
     row("baseline: one Store.update (uncontended)", updates)

@@ -124,8 +124,8 @@ def test_piped_deploy_session_from_the_readme() -> None:
 
 
 def test_approval_session_from_the_readme(tmp_path: Path) -> None:
-    """The README's Approvals transcript: a request, a refused self-approval, an approver's vote
-    that runs it; `/as` changes who speaks, so one shell and its embedded store suffice."""
+    """The README's Approvals transcript: a request, a refused self-approval and non-approver,
+    two approvals, the run and its result; `/as` changes who speaks, so one shell suffices."""
     env = zero_setup_env(
         HOME=str(tmp_path), PILOTHOUSE_POLICY_FILE="examples/policy.yaml", PILOTHOUSE_DEMO_CLUSTERS="staging-eu,prod-eu"
     )
@@ -133,21 +133,27 @@ def test_approval_session_from_the_readme(tmp_path: Path) -> None:
         PILOTHOUSE, ["--user", "U0CAROL03", "--channel", "C0DEPLOYPROD"], env=env, encoding="utf-8", timeout=30
     )
     shell.expect_exact("pilothouse> ")
-    shell.sendline('restart web -n shop --cluster prod-eu --reason "cache is stuck"')
-    shell.expect(r"Approval request (A-[0-9A-Z]{4}): `restart web --namespace shop --cluster prod-eu")
+    shell.sendline('scale web 0 -n shop --cluster prod-eu --reason "drain before the database move"')
+    shell.expect(r"Approval request (A-[0-9A-Z]{4}): `scale web 0 --namespace shop --cluster prod-eu")
     rid = shell.match.group(1)
+    shell.expect_exact("Needs:        2 approvals from approvers, deployers (not the requester)")
     shell.expect_exact("pilothouse> ")
     shell.sendline(f"approve {rid}")
-    shell.expect_exact("you asked for this change, and rule `prod-restarts` needs someone else to approve it")
+    shell.expect_exact("you asked for this change, and rule `destructive-in-prod` needs someone else to approve it")
     shell.expect_exact("pilothouse> ")
     shell.sendline(f"/as U0ALICE01 approve {rid}")
-    shell.expect_exact("only approvers may vote on it (rule `prod-restarts`)")
+    shell.expect_exact("only approvers, deployers may vote on it (rule `destructive-in-prod`)")
     shell.expect_exact("pilothouse> ")
-    shell.sendline(f'/as U0ERIN005 approve {rid} --reason "graphs look fine"')
-    shell.expect_exact(f"{rid} is approved (1 of 1 approval) and was run as U0CAROL03:")
+    shell.sendline(f"/as U0DAN0004 approve {rid}")
+    shell.expect_exact(f"Counted your approval of {rid}: 1 of 2 approvals, 1 more needed.")
+    shell.expect_exact("pilothouse> ")
+    shell.sendline(f'/as U0ERIN005 approve {rid} --reason "maintenance window agreed"')
+    shell.expect_exact(f"{rid} is approved (2 of 2 approvals) and was run as U0CAROL03:")
+    shell.expect_exact("Replicas:     3 → 0")
     shell.expect_exact("Rolled out in")
     shell.expect_exact("pilothouse> ")
     shell.sendline(f"show {rid}")
+    shell.expect_exact("approved by U0DAN0004 (command")
     shell.expect_exact("approved by U0ERIN005 (command")
     shell.expect_exact("State:        done")
     shell.sendeof()
