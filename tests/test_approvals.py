@@ -19,6 +19,7 @@ from bot.approvals import record as rec
 from bot.message import Message
 from bot.pipeline import Pipeline
 from commands import default_registry
+from commands.errors import Unreachable
 from integrations.cluster import patches, resources, workloads
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.simulated import SimulatedCluster
@@ -290,3 +291,28 @@ def test_a_change_kept_in_the_store_waits_too_and_its_rehearsal_writes_nothing()
     assert "No digest is scheduled for this channel." in team.say(CAROL, "digest list")
     assert "is approved" in team.say(ERIN, f"approve {rid}", channel=OPS)
     assert "d-" in team.say(CAROL, "digest list")
+
+
+class LosesAnswers(SimulatedCluster):
+    """A cluster whose real writes arrive but whose answers are lost on the way back (a network
+    that drops mid-request): the change is made, Pilothouse cannot know it."""
+
+    def patch_object(self, resource, namespace, name, patch, *, dry_run):  # type: ignore[no-untyped-def]
+        made = super().patch_object(resource, namespace, name, patch, dry_run=dry_run)
+        if not dry_run:
+            raise Unreachable(self.name, "the connection dropped before the answer came")
+        return made
+
+
+def test_a_run_whose_answer_was_lost_is_unknown_not_failed() -> None:
+    team = Team()
+    flaky = LosesAnswers.demo("prod-eu")
+    team.prod = flaky
+    team.pipeline = team.replica(prod=flaky)
+    rid = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu"))
+    answer = team.say(ERIN, f"approve {rid}", channel=OPS)
+    assert f"{rid}: unknown:" in answer and "The change may or may not have been made" in answer
+    assert team.record(rid).state == "unknown"
+    assert team.revision() == 3  # it was made: "failed" would have been a lie
+    outcomes = [r.outcome for r in team.pipeline.audit.between(None, None) if r.args.get("approval") == rid]
+    assert "unknown" in outcomes and "failed" not in outcomes

@@ -43,7 +43,7 @@ from bot.trace import Trace
 from commands.approvals import CancelRequest, ListApprovals, ShowRequest, WithdrawVote
 from commands.approvals import Vote as VoteAction
 from commands.deploy import Change, DeletePod, NodeChange
-from commands.errors import ParseError, PilothouseError
+from commands.errors import ParseError, PilothouseError, TimedOut, Unreachable
 from commands.parser import Parsed, parse
 from commands.registry import Registry
 from commands.replies import Fields, Notice, Paragraph, Reply
@@ -314,6 +314,13 @@ class ApprovalDesk:
         try:
             reply = self.dispatcher.run(message, requester, parsed, request, run, approved=needed)
         except PilothouseError as e:
+            if isinstance(e, TimedOut | Unreachable):
+                # The change may have reached the API server before the answer was lost: say so.
+                self.audit.record(
+                    run.record(message, requester, at=self.clock(), outcome="unknown", error=type(e).__name__)
+                )
+                why = f"unknown: {e.message} The change may or may not have been made"
+                return self._finish(record, "unknown", why, self._what_cluster_shows(record))
             self.audit.record(run.record(message, requester, at=self.clock(), outcome="failed", error=type(e).__name__))
             return self._finish(record, "failed", f"failed: {e.message}", ())
         self.audit.record(run.record(message, requester, at=self.clock(), outcome="ok" if reply.ok else "failed"))
