@@ -316,3 +316,11 @@ def test_a_run_whose_answer_was_lost_is_unknown_not_failed() -> None:
     assert team.revision() == 3  # it was made: "failed" would have been a lie
     outcomes = [r.outcome for r in team.pipeline.audit.between(None, None) if r.args.get("approval") == rid]
     assert "unknown" in outcomes and "failed" not in outcomes
+
+
+def test_whoami_says_under_which_rules_you_may_approve(team: Team) -> None:
+    erin = team.say(ERIN, "whoami", channel=OPS)
+    assert "You may approve" in erin and "`prod-restarts`" in erin and "`destructive-in-prod`" in erin
+    dan = team.say(DAN, "whoami")
+    assert "`destructive-in-prod`" in dan and "`prod-restarts`" not in dan  # deployers vote on destructive ones
+    assert "You may approve" not in team.say(ALICE, "whoami", channel=OPS)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.handlers.context import Context
-from bot.policy.engine import Binding, Request, Role
+from bot.policy.engine import Ballot, Binding, Request, Role
 from commands import help as help_text
 from commands.errors import ClusterError, UnknownCommand
 from commands.meta import Help, ListClusters, WhoAmI
@@ -72,7 +72,25 @@ def _policy_blocks(ctx: Context) -> list[Block]:
             Paragraph("Denied to you whatever else allows it"),
             table(("RULE", "CLUSTERS", "NAMESPACES", "WHY"), rows, limit=20),
         ]
-    return blocks
+    return blocks + _approval_blocks(ctx)
+
+
+def _approval_blocks(ctx: Context) -> list[Block]:
+    """The approval rules this person may vote under, asked of `authorise` as a vote would be
+    (on someone else's request: one's own never counts unless the rule says so)."""
+    policy = ctx.access.policy.current
+    rows = []
+    for rule in policy.approvals:
+        ballot = Request("approve", "meta", ctx.channel, ballot=Ballot(rule.name, requester=""))
+        if ctx.authorise(ballot).allowed:
+            needs = f"{rule.count} of {', '.join(rule.approvers)}"
+            rows.append([f"`{rule.name}`", rule.commands.describe(), str(rule.clusters), str(rule.namespaces), needs])
+    if not rows:
+        return []
+    return [
+        Paragraph("You may approve (`approvals` lists what waits)"),
+        table(("RULE", "COMMANDS", "CLUSTERS", "NAMESPACES", "NEEDS"), rows, limit=20),
+    ]
 
 
 def _kubernetes_blocks(action: WhoAmI, ctx: Context) -> list[Block]:
