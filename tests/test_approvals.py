@@ -324,3 +324,32 @@ def test_whoami_says_under_which_rules_you_may_approve(team: Team) -> None:
     dan = team.say(DAN, "whoami")
     assert "`destructive-in-prod`" in dan and "`prod-restarts`" not in dan  # deployers vote on destructive ones
     assert "You may approve" not in team.say(ALICE, "whoami", channel=OPS)
+
+
+def test_a_stricter_rule_after_a_reload_asks_afresh_instead_of_running(team: Team) -> None:
+    """Approved under `prod-restarts`; by the time it runs the policy wants two people under a
+    new rule: the old approval does not stand in for the new requirement."""
+    rid = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu"))
+    stricter = EXAMPLE.read_text().replace("  - name: prod-restarts\n", "  - name: prod-restarts-two\n", 1)
+    stricter = stricter.replace(
+        "    approvers: [approvers]  # users", "    approvers: [approvers, deployers]  # users", 1
+    )
+    stricter = stricter.replace("    count: 1  # distinct people", "    count: 2  # distinct people", 1)
+    team.pipeline.policy.current = from_yaml(stricter)
+    assert "its approval rule `prod-restarts` is no longer in the policy" in team.say(
+        ERIN, f"approve {rid}", channel=OPS
+    )
+    # Approved before the reload, run after it: the run asks afresh.
+    team.pipeline.policy.current = POLICY
+    rid2 = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu"))
+    ballot = rec.Vote(user=ERIN, label=ERIN, approve=True, at=team.clock())
+    before = team.record(rid2)
+    team.pipeline.policy.current = from_yaml(stricter)
+    after = team.pipeline.approvals.book.change(
+        rid2, lambda r: rec.vote(r, ballot, team.clock(), owner=team.pipeline.approvals.owner)
+    )[1]
+    answer = render(team.pipeline.approvals._execute(before, after))
+    assert f"{rid2} was not run" in answer and "Fresh approval is needed: A-" in answer
+    assert team.revision() == 2
+    fresh = team.record(request_id(answer.split("Fresh approval is needed:", 1)[1]))
+    assert fresh.requirement.rule == "prod-restarts-two" and fresh.requirement.count == 2
