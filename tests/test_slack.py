@@ -22,7 +22,7 @@ from integrations.cluster.simulated import SimulatedCluster
 from tests.slack import signing, workspace
 from tests.slack.running import BOT_TOKEN, SECRET, command, events_url, get, running, text_of
 from tests.slack.signing import SlackSender
-from tests.slack.web_api import FakeSlackWebAPI
+from tests.slack.web_api import Call, FakeSlackWebAPI
 
 pytest_plugins = ["tests.slack.fixtures"]
 
@@ -482,7 +482,10 @@ def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI
         f"bindings:\n  - {{name: alice-changes, subjects: [{workspace.USER_ID}], roles: [writer]}}\n"
     )
     with running(fake, policy_file=policy) as b:
-        question = command(b, fake, "scale web 0 -n shop")
+        reply = command(b, fake, "scale web 0 -n shop")
+        assert "waits for your `yes` (or its button), posted in this channel" in text_of(reply)
+        # The question is a view of the request's record, posted where it can be edited.
+        question = fake.wait_for("chat.postMessage", predicate=lambda c: "Confirm A-" in text_of(c))[0]
         assert "Destructive: scaling to 0 stops every pod." in text_of(question)
         actions = next(block for block in question.args["blocks"] if block["type"] == "actions")
         yes = next(e for e in actions["elements"] if e["value"].startswith("approve A-"))
@@ -495,9 +498,17 @@ def test_a_destructive_change_is_confirmed_with_the_button(fake: FakeSlackWebAPI
         assert f"only {workspace.USER_ID}, who asked, can confirm it" in text_of(refused)
         mine = fake.response_url()
         sender.send(*signing.block_actions(yes["action_id"], yes["value"], response_url=mine))
+
+        # The question is edited to its end: no buttons left to press again.
+        def ended(c: Call) -> bool:
+            fields = [f.get("text") for x in c.args["blocks"] for f in x.get("fields", ())]
+            return "Confirm A-" in text_of(c) and "*State*\ndone" in fields
+
+        final = fake.wait_for("chat.update", predicate=ended)[0]
+        assert not [x for x in final.args["blocks"] if x["type"] == "actions"]
         # The change is followed in a channel message the bot edits until the pods are gone.
-        posted = fake.wait_for("chat.postMessage")[0]
-        assert "is confirmed and was run as" in text_of(posted) and "3 → 0" in text_of(posted)
+        posted = fake.wait_for("chat.postMessage", predicate=lambda c: "is confirmed and was run as" in text_of(c))[0]
+        assert "3 → 0" in text_of(posted)
         done = fake.wait_for("chat.update", predicate=lambda c: "Rolled out" in text_of(c))[0]
         assert done.args["channel"] == posted.args["channel"] and "0/0 available" in text_of(done)
         assert "0/0" in text_of(command(b, fake, "get deploy -n shop"))

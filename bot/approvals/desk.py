@@ -464,7 +464,10 @@ class ApprovalDesk:
             where = None
         if where is None:
             return view(record)
-        text = f"{record.id} is waiting for approval ({requirement_text(record)}): posted {where}."
+        if record.requirement.confirmation:
+            text = f"{record.id} waits for your `yes` (or its button), posted {where}: `{record.command_line}`."
+        else:
+            text = f"{record.id} is waiting for approval ({requirement_text(record)}): posted {where}."
         return Reply((Notice("info", text),), effect="asked")
 
     def _announce(self, before: ApprovalRecord, after: ApprovalRecord, event: str) -> None:

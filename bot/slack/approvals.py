@@ -44,17 +44,15 @@ class SlackApprovals:
     # --- the Notifier protocol ---------------------------------------------------------------
 
     def changed(self, record: ApprovalRecord, event: str) -> None:
-        if record.requirement.confirmation:
-            return  # the requester's own `yes`: a question in their reply, not a request to others
         if event == "created":
             self._post(record)
             return
         self._edit(record)
-        if record.state in SETTLED:
-            self._settle_line(record)
+        if record.state in SETTLED and not record.requirement.confirmation:
+            self._settle_line(record)  # a `yes` to one's own change: its edited question says it all
 
     def shown(self, record: ApprovalRecord) -> str | None:
-        if record.requirement.confirmation or not record.posted:
+        if not record.posted:
             return None
         here = "in this thread" if record.thread else "in this channel"
         places = [here if p.channel == record.channel else f"in {self._name(p.channel)}" for p in record.posted]
@@ -65,7 +63,8 @@ class SlackApprovals:
     def _post(self, record: ApprovalRecord) -> None:
         message = _render(record)
         targets = [(record.channel, record.thread)]
-        if self._channel and self._channel != record.channel:
+        # The approvals channel hears of requests to others, not of a `yes` one asks of oneself.
+        if self._channel and self._channel != record.channel and not record.requirement.confirmation:
             targets.append((self._channel, None))
         for channel, thread in targets:
             where = self._send(record, channel, thread, message)
