@@ -353,3 +353,13 @@ def test_a_stricter_rule_after_a_reload_asks_afresh_instead_of_running(team: Tea
     assert team.revision() == 2
     fresh = team.record(request_id(answer.split("Fresh approval is needed:", 1)[1]))
     assert fresh.requirement.rule == "prod-restarts-two" and fresh.requirement.count == 2
+
+
+def test_a_request_is_shown_only_to_whoever_may_see_where_it_changes(team: Team) -> None:
+    rid = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu --reason 'secret sauce'"))
+    assert "secret sauce" in team.say(ALICE, f"show {rid}", channel=OPS)  # a developer reads prod
+    refused = team.say(MALLORY, f"show {rid}", channel=OPS)  # nobody: reads are not for everyone here
+    assert "You may not run `show` in namespace `shop` on `prod-eu`" in refused and "secret sauce" not in refused
+    team.say(CAROL, f"cancel {rid}")
+    assert rid in team.say(ALICE, "approvals --all", channel=OPS)
+    assert rid not in team.say(MALLORY, "approvals --all", channel=OPS)

@@ -189,13 +189,25 @@ class ApprovalDesk:
             r
             for r in self.book.all()
             if (r.open or action.all)
-            and (r.requester == subject.id or self._may_vote(subject, message, r) or (action.all and not r.open))
+            and (
+                r.requester == subject.id
+                or self._may_vote(subject, message, r)
+                or (action.all and not r.open and self.access.authorise(subject, self._reading(message, r)).allowed)
+            )
         ]
         return listing(shown, now=now)
 
-    def show(self, action: ShowRequest) -> Reply:
+    def show(self, message: Message, subject: Subject, action: ShowRequest, trace: Trace) -> Reply:
+        """A request is shown to its requester, to whoever may vote on it, and to whoever may
+        read where it changes: its preview says what is there."""
         record = self._settled(action.id)
+        if record.requester != subject.id and not self._may_vote(subject, message, record):
+            authorise(self.access, subject, self._reading(message, record), trace)
         return replace(view(record), effect="done")
+
+    @staticmethod
+    def _reading(message: Message, record: ApprovalRecord) -> Request:
+        return Request("show", "read", message.channel, record.cluster, record.namespace)
 
     def vote(self, message: Message, subject: Subject, action: VoteAction, trace: Trace, *, approve: bool) -> Reply:
         record = self._settled(action.id)

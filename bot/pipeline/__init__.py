@@ -264,7 +264,7 @@ class Pipeline:
         if isinstance(action, ListApprovals):
             return desk.listing(message, subject, action)
         if isinstance(action, ShowRequest):
-            return desk.show(action)
+            return desk.show(message, subject, action, trace)
         if isinstance(action, ApproveRequest | DenyRequest):
             return desk.vote(message, subject, action, trace, approve=isinstance(action, ApproveRequest))
         if isinstance(action, WithdrawVote):
