@@ -18,6 +18,7 @@ from bot.policy.load import PolicyProblems, builtin, load
 from bot.settings import Settings
 from commands import default_registry
 from commands.errors import PilothouseError
+from commands.values import duration_text
 from integrations.cluster.clusters import Clusters
 from integrations.cluster.port import RESERVED_PREFIX
 
@@ -185,7 +186,7 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
                 if a.destructive is False
                 else ""
             )
-            + f"; waits {_duration(a.ttl)}"
+            + f"; waits {duration_text(a.ttl)}"
             + ("; the requester may approve" if a.self_approval else "; not by the requester")
             for a in policy.approvals
         ]
@@ -211,10 +212,3 @@ def summary(policy: Policy, clusters: Clusters | None, settings: Settings, path:
             lines.append(f"  {cluster.name}: the Slack bot {how}; the shell off (on with --impersonate)")
     lines += ["", "OK: no problems found."]
     return lines
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
 from commands.registry import Action, CommandSpec, Param
+from commands.values import duration_seconds
 
 AuditOutcome = Literal[
     "ok", "asked", "unchanged", "invalid", "denied", "failed", "error", "timeout", "expired", "unknown"
 ]
-_AGO = re.compile(r"^(\d{1,6})([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def moment(value: str, now: datetime) -> datetime:
     """`2h`, `30m`, `7d` (ago), or an ISO 8601 time (UTC unless it says otherwise)."""
-    if m := _AGO.match(value.strip()):
-        return now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
+    with contextlib.suppress(ValueError):
+        return now - timedelta(seconds=duration_seconds(value, at_most=math.inf))
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -21,6 +21,7 @@ SHOWN_CHARS = 80  # how much of a bad value an error message quotes back
 
 LOG_LINE_CHARS = 2_000  # a longer log line is cut, saying how much
 LOG_BYTES = 512 * 1024  # the most of a container's log one `logs` reads (the API server's limitBytes)
+LONGEST_SECONDS = 7 * 86400.0  # the longest a lock, an approval request or a freeze window lasts
 REPLY_CHARS = 200_000  # the most text one reply carries before rendering; the rest is cut, saying so
 
 

@@ -13,7 +13,6 @@ from commands.registry import CommandSpec, Param
 from commands.values import WorkloadRef, duration_seconds, split_workload
 
 DEFAULT_SECONDS = 2 * 3600.0
-MAX_SECONDS = 7 * 86400.0
 STEAL = "lock --steal"  # the command the policy sees for taking someone else's lock: its own permission
 
 
@@ -34,12 +33,12 @@ class Lock(Locking):
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
-            duration_seconds(value, at_most=MAX_SECONDS)
+            duration_seconds(value)
         return value
 
     @property
     def seconds(self) -> float:
-        return duration_seconds(self.duration, at_most=MAX_SECONDS) if self.duration else DEFAULT_SECONDS
+        return duration_seconds(self.duration) if self.duration else DEFAULT_SECONDS
 
     def command_name(self, spec_name: str) -> str:
         return STEAL if self.steal else spec_name

@@ -21,6 +21,7 @@ from commands.limits import (
     IMAGE_CHARS,
     IMAGE_NAME_CHARS,
     LABEL_CHARS,
+    LONGEST_SECONDS,
     NAME_CHARS,
     SELECTOR_CHARS,
     shown,
@@ -347,7 +348,7 @@ WorkloadRef = Annotated[str, AfterValidator(workload_ref)]
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def duration_seconds(value: str, *, at_most: float | None = None) -> float:
+def duration_seconds(value: str, *, at_most: float = LONGEST_SECONDS) -> float:
     """`90s`, `30m`, `2h`, `1d`, `1w`, or a sum of them (`1h30m`), as seconds."""
     text = value.strip()
     if not text or len(text) > 32:
@@ -362,6 +363,15 @@ def duration_seconds(value: str, *, at_most: float | None = None) -> float:
             raise ValueError(f"`{shown(value)}` is not a duration: use e.g. `30m`, `2h`, `1d` or `1h30m`")
     if number or total <= 0:
         raise ValueError(f"`{shown(value)}` is not a duration: use e.g. `30m`, `2h`, `1d` or `1h30m`")
-    if at_most is not None and total > at_most:
-        raise ValueError(f"`{shown(value)}` is too long: at most {int(at_most // 86400)}d")
+    if total > at_most:
+        raise ValueError(f"`{shown(value)}` is too long: at most {duration_text(at_most)}")
     return float(total)
+
+
+def duration_text(seconds: float) -> str:
+    """A span as `duration_seconds` reads it, to the minute: `45s`, `25m`, `2h10m`, `3d4h`."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    parts = ((s // 86400, "d"), (s % 86400 // 3600, "h"), (s % 3600 // 60, "m"))
+    return "".join(f"{n}{unit}" for n, unit in parts if n)

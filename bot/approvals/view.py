@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.approvals.record import ApprovalRecord, describe_state, requirement_text
 from commands.replies import Actions, Block, Button, Fields, Heading, Notice, Paragraph, Preformatted, Reply, table
+from commands.values import duration_text
 
 ICONS = {"done": "ok", "failed": "error", "unknown": "warning", "denied": "error", "expired": "warning"}
 
@@ -107,5 +108,4 @@ def listing(records: list[ApprovalRecord], *, now: datetime) -> Reply:
 def _left(record: ApprovalRecord, now: datetime) -> str:
     if record.state != "pending":
         return "-"
-    minutes = int((record.expires - now).total_seconds() // 60)
-    return f"in {minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"in {max(0, minutes)}m"
+    return f"in {duration_text((record.expires - now).total_seconds())}"

@@ -12,13 +12,13 @@ from bot.handlers.context import Context
 from bot.handlers.describe import fetch
 from bot.handlers.format import where
 from bot.locks import Lock, Locks
-from bot.locks.record import age
 from bot.policy.engine import DEPLOY_LOCK, Request
 from commands.errors import PolicyDenied
 from commands.locks import ListLocks, Locking, Unlock
 from commands.locks import Lock as LockAction
 from commands.registry import Action
 from commands.replies import Block, Fields, Heading, Notice, Paragraph, Reply, table
+from commands.values import duration_text
 from integrations.cluster import resources
 
 
@@ -32,14 +32,14 @@ def _workload(action: Locking, ctx: Context) -> tuple[str, str, str, str]:
 
 
 def _until(lock: Lock, now: datetime) -> str:
-    return f"{lock.expires:%Y-%m-%d %H:%M} UTC (in {age((lock.expires - now).total_seconds())})"
+    return f"{lock.expires:%Y-%m-%d %H:%M} UTC (in {duration_text((lock.expires - now).total_seconds())})"
 
 
 def _held_by_other(lock: Lock, now: datetime) -> PolicyDenied:
     """Someone took it between the policy's look and ours (the lock is decided atomically here)."""
     why = f": {lock.reason}" if lock.reason else ""
     return PolicyDenied(
-        f"`{lock.ref}` is locked by {lock.label} (for {age((now - lock.since).total_seconds())}){why}.",
+        f"`{lock.ref}` is locked by {lock.label} (for {duration_text((now - lock.since).total_seconds())}){why}.",
         rule=DEPLOY_LOCK,
         hint=f"`lock {lock.ref} --steal` takes it over, if the policy lets you.",
     )
@@ -64,7 +64,7 @@ def lock(action: LockAction, ctx: Context) -> Reply:
         heading = f"Locked `{held.ref}` in {place}"
     fields = [("Owner", held.label), ("Reason", held.reason or "(none given)"), ("Until", _until(held, now))]
     if before is not None and before.owner != ctx.user:
-        was = f"{before.label} for {age((now - before.since).total_seconds())}"
+        was = f"{before.label} for {duration_text((now - before.since).total_seconds())}"
         fields.append(("Was held by", was + (f": {before.reason}" if before.reason else "")))
     blocks: list[Block] = [Heading(heading), Fields(tuple(fields))]
     if action.steal and (before is None or before.owner == ctx.user):
@@ -82,7 +82,7 @@ def unlock(action: Unlock, ctx: Context) -> Reply:
         return Reply((Notice("info", text),), effect="nothing")
     if not released:
         raise _held_by_other(found, ctx.now)
-    held = age((ctx.now - found.since).total_seconds())
+    held = duration_text((ctx.now - found.since).total_seconds())
     return Reply((Notice("ok", f"Unlocked `{found.ref}` in {where(namespace, cluster)} (you held it {held})."),))
 
 
@@ -115,7 +115,7 @@ def locks(action: ListLocks, ctx: Context) -> Reply:
             *([lock.namespace] if namespace is None else []),
             lock.label,
             lock.reason or "-",
-            age((now - lock.since).total_seconds()),
+            duration_text((now - lock.since).total_seconds()),
             _until(lock, now),
         ]
         for lock in found

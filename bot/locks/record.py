@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from commands.locks import STEAL
 
-__all__ = ["STEAL", "Lock", "age"]
+__all__ = ["STEAL", "Lock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +54,3 @@ class Lock:
             now = datetime.now(UTC)
             reason = "its lock record cannot be read"
             return cls(cluster, namespace, kind, name, "unknown", "unknown", now, now.replace(year=9999), reason)
-
-
-def age(seconds: float) -> str:
-    """`45s`, `25m`, `2h10m`, `3d4h`."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h" + (f"{s % 3600 // 60}m" if s % 3600 >= 60 else "")
-    return f"{s // 86400}d" + (f"{s % 86400 // 3600}h" if s % 86400 >= 3600 else "")

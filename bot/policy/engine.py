@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-from bot.locks.record import STEAL, Lock, age
+from bot.locks.record import STEAL, Lock
 from bot.policy.freezes import Freeze, break_glass_rule
 from bot.policy.globs import ANY, Globs
 from bot.policy.images import repository
@@ -41,6 +41,7 @@ from bot.policy.schema import DirectMessages
 from bot.policy.subject import EVERYONE, EXTERNAL, Subject, is_direct_message
 from bot.policy.windows import Occurrence, shown
 from commands.registry import Access
+from commands.values import duration_text
 
 Outcome = Literal["allow", "deny", "needs_approval"]
 RuleKind = Literal["binding", "deny", "approval", "limit", "default", "builtin", "freeze", "lock"]
@@ -488,7 +489,7 @@ class Policy:
         held = ""
         if request.at is not None:
             since, left = (request.at - lock.since).total_seconds(), (lock.expires - request.at).total_seconds()
-            held = f" {age(since)} ago, for {age(left)} more"
+            held = f" {duration_text(since)} ago, for {duration_text(left)} more"
         why = f": {lock.reason}" if lock.reason else " (no reason given)"
         reason = f"`{lock.ref}` is locked by {lock.label}{held}{why}"
         until = f"{lock.expires:%Y-%m-%d %H:%M} UTC"

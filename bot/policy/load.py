@@ -47,8 +47,6 @@ from commands.read import OnKind
 from commands.registry import ACCESS_CLASSES, Registry
 from commands.values import duration_seconds
 
-MAX_APPROVAL_SECONDS = 7 * 86400.0
-MAX_WINDOW_SECONDS = 7 * 86400.0
 RESERVED_NAMES = (
     CONFIRM_RULE,
     CHANNEL_ALLOW_LIST,
@@ -231,7 +229,7 @@ class _Checker:
             self._globs((*path, "clusters"), approval.clusters)
             self._globs((*path, "namespaces"), approval.namespaces)
             try:
-                duration_seconds(approval.expires, at_most=MAX_APPROVAL_SECONDS)
+                duration_seconds(approval.expires)
             except ValueError as e:
                 self.problem((*path, "expires"), str(e), "a request waits at most 7 days")
             self._count(path, approval.count, approval.approvers)
@@ -250,7 +248,7 @@ class _Checker:
         self._subjects((*path, "approvers"), approvers)
         self._count(path, count, approvers)
         try:
-            duration_seconds(expires, at_most=MAX_APPROVAL_SECONDS)
+            duration_seconds(expires)
         except ValueError as e:
             self.problem((*path, "expires"), str(e), "a request waits at most 7 days")
 
@@ -357,7 +355,7 @@ class _Checker:
             self.problem((*path, "duration"), "a `cron` window needs a `duration`", "e.g. `duration: 64h` (at most 7d)")
             return
         try:
-            duration_seconds(window.duration, at_most=MAX_WINDOW_SECONDS)
+            duration_seconds(window.duration)
         except ValueError as e:
             self.problem(
                 (*path, "duration"),
@@ -564,7 +562,7 @@ def compile_policy(
             namespaces=Globs.parse(a.namespaces),
             destructive=a.destructive,
             deny_count=a.deny_count,
-            ttl=duration_seconds(a.expires, at_most=MAX_APPROVAL_SECONDS),
+            ttl=duration_seconds(a.expires),
             self_approval=a.self_approval,
         )
         for a in shape.approvals
@@ -594,12 +592,12 @@ def time_zone_name(name: str) -> str:
 
 
 def _requirement(rule: str, approvers: tuple[str, ...], count: int, expires: str) -> Approval:
-    return Approval(rule, approvers, count, 1, duration_seconds(expires, at_most=MAX_APPROVAL_SECONDS))
+    return Approval(rule, approvers, count, 1, duration_seconds(expires))
 
 
 def _window(spec: WindowSpec) -> Window:
     if spec.cron is not None and spec.duration is not None:
-        seconds = duration_seconds(spec.duration, at_most=MAX_WINDOW_SECONDS)
+        seconds = duration_seconds(spec.duration)
         return Recurring.of(spec.cron, timedelta(seconds=seconds), spec.timezone)
     assert spec.start is not None and spec.end is not None
     return DateRange.of(spec.start, spec.end, spec.timezone)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from commands.values import duration_text
 from integrations.scheduler.triggers import time_zone, trigger
 
 _TICK = timedelta(microseconds=1)
@@ -60,7 +61,7 @@ class Recurring:
         return cls(cron, duration, tz, trigger(cron, str(tz)))
 
     def describe(self) -> str:
-        return f"`{self.cron}` for {_duration(self.duration)} ({self.zone})"
+        return f"`{self.cron}` for {duration_text(self.duration.total_seconds())} ({self.zone})"
 
     def _window(self, start: datetime) -> Occurrence:
         local = start.astimezone(self.zone)
@@ -154,9 +155,3 @@ def moment(value: str | date | datetime, zone: tzinfo, *, end_of_day: bool) -> d
             "the window's `timezone`"
         )
     return parsed
-
-
-def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"), (seconds % 3600 // 60, "m")]
-    return "".join(f"{n}{unit}" for n, unit in parts if n) or f"{seconds}s"
