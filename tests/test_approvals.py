@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.approvals import record as rec
+from bot.approvals.book import record_key
 from bot.message import Message
 from bot.pipeline import Pipeline
 from commands import default_registry
@@ -363,3 +364,15 @@ def test_a_request_is_shown_only_to_whoever_may_see_where_it_changes(team: Team)
     team.say(CAROL, f"cancel {rid}")
     assert rid in team.say(ALICE, "approvals --all", channel=OPS)
     assert rid not in team.say(MALLORY, "approvals --all", channel=OPS)
+
+
+def test_pruning_the_index_keeps_a_request_made_meanwhile(team: Team) -> None:
+    """The sweeper reads the index, then trims it: a request made in between stays findable."""
+    first = request_id(team.say(CAROL, "restart web -n shop --cluster prod-eu"))
+    book = team.pipeline.approvals.book
+    ids, records = book.scan()
+    second = request_id(team.say(CAROL, "scale web 0 -n shop --cluster prod-eu"))
+    team.store.delete(record_key(first))  # gone from the store: its index entry goes
+    book.prune(ids, [r for r in records if r.id != first])
+    assert book.index() == [second]
+    assert second in team.say(CAROL, "approvals")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -52,8 +51,13 @@ class ApprovalBook:
         return list(json.loads(raw)) if raw else []
 
     def all(self) -> list[ApprovalRecord]:
-        found = (self.get(i) for i in self.index())
-        return [r for r in found if r is not None]
+        return self.scan()[1]
+
+    def scan(self) -> tuple[list[str], list[ApprovalRecord]]:
+        """The index, and the records it names that are still in the store."""
+        ids = self.index()
+        found = (self.get(i) for i in ids)
+        return ids, [r for r in found if r is not None]
 
     def by_message(self, channel: str, ts: str) -> str | None:
         return self._store.get(message_key(channel, ts))
@@ -90,7 +94,7 @@ class ApprovalBook:
         def apply(raw: str | None) -> Change[tuple[ApprovalRecord, ApprovalRecord]]:
             before = _parse(raw)
             if before is None:
-                raise Refused(f"There is no approval request {approval_id}.", hint="`approvals` lists the open ones.")
+                raise missing(approval_id)
             after = step(before)
             if after == before:
                 return Change.unchanged((before, after))
@@ -105,18 +109,26 @@ class ApprovalBook:
         key = confirm_key(record.channel, record.requester)
         self._store.update(key, lambda current: Change(True) if current == record.id else Change.unchanged(False))
 
-    def prune(self, now: datetime) -> None:
-        """Drop from the index what is gone from the store, and old settled requests over the cap."""
-        records = {r.id: r for r in self.all()}
+    def prune(self, ids: list[str], records: list[ApprovalRecord]) -> None:
+        """Drop from the index what was gone from the store, and old settled requests over the
+        cap. `ids` and `records`: the index and its records as `scan()` just read them (a
+        request indexed since is kept)."""
+        found = {r.id: r for r in records}
+        gone = set(ids) - set(found)
+        settled = [i for i in ids if i in found and found[i].state in SETTLED]
+        drop = gone | set(settled[: max(0, len(settled) - SETTLED_KEPT)])
+        if not drop:
+            return
 
         def trim(raw: str | None) -> Change[None]:
-            ids = [i for i in (json.loads(raw) if raw else []) if i in records]
-            settled = [i for i in ids if records[i].state in SETTLED]
-            drop = set(settled[: max(0, len(settled) - SETTLED_KEPT)])
-            kept = [i for i in ids if i not in drop]
+            kept = [i for i in (json.loads(raw) if raw else []) if i not in drop]
             return Change(None, json.dumps(kept)) if kept else Change(None)
 
         self._store.update(OPEN_KEY, trim)
+
+
+def missing(approval_id: str) -> Refused:
+    return Refused(f"There is no approval request {approval_id}.", hint="`approvals` lists the open ones.")
 
 
 def _indexed(raw: str | None, approval_id: str) -> Change[None]:

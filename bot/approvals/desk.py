@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 from bot.access import Access
 from bot.approvals import record as rec
-from bot.approvals.book import ApprovalBook
+from bot.approvals.book import ApprovalBook, missing
 from bot.approvals.record import ApprovalRecord, Refused, Requirement, Vote, requirement_text
 from bot.approvals.rehearsal import Rehearsal
 from bot.approvals.view import listing, tally, view
@@ -183,11 +183,10 @@ class ApprovalDesk:
 
     def listing(self, message: Message, subject: Subject, action: ListApprovals) -> Reply:
         """The open requests this person may vote on or asked for (with --all, the settled too)."""
-        self.sweep()
         now = self.clock()
         shown = [
             r
-            for r in self.book.all()
+            for r in self.sweep()
             if (r.open or action.all)
             and (
                 r.requester == subject.id
@@ -381,36 +380,45 @@ class ApprovalDesk:
 
     # --- time passing: expiry and lost executions ------------------------------------------------
 
-    def sweep(self) -> None:
-        """Settle what time has decided. Safe on every replica at once: each transition is atomic
-        and only the caller that made it announces it."""
+    def sweep(self) -> list[ApprovalRecord]:
+        """Settle what time has decided; every record, as it is after that. Safe on every
+        replica at once: each transition is atomic and only the caller that made it announces it."""
         now = self.clock()
-        for record in self.book.all():
+        ids, records = self.book.scan()
+        swept = []
+        for record in records:
             if record.expired_at(now):
-                self._change_quietly(record.id, lambda r: rec.settle_expiry(r, self.clock()), "expired")
+                record = self._change_quietly(record, lambda r: rec.settle_expiry(r, self.clock()), "expired")
             elif record.state == "executing" and self._lost(record, now):
                 shows = self._what_cluster_shows(record)
 
                 def lost(r: ApprovalRecord, shows: tuple[str, ...] = shows) -> ApprovalRecord:
                     return rec.lost(r, self.clock(), after=self.lost_after, shows=shows)
 
-                self._change_quietly(record.id, lost, "unknown")
-        self.book.prune(now)
+                record = self._change_quietly(record, lost, "unknown")
+            swept.append(record)
+        self.book.prune(ids, swept)
+        return swept
 
     def _lost(self, record: ApprovalRecord, now: datetime) -> bool:
         return record.claimed_at is not None and now - record.claimed_at >= self.lost_after
 
     def _change_quietly(
-        self, approval_id: str, step: Callable[[ApprovalRecord], ApprovalRecord], event: Literal["expired", "unknown"]
-    ) -> None:
-        """A transition time made (no one's command): announced, and audited as the request's."""
+        self,
+        record: ApprovalRecord,
+        step: Callable[[ApprovalRecord], ApprovalRecord],
+        event: Literal["expired", "unknown"],
+    ) -> ApprovalRecord:
+        """A transition time made (no one's command): announced, and audited as the request's.
+        The record as it is after (as it was, if it is gone)."""
         try:
-            before, after = self.book.change(approval_id, step)
+            before, after = self.book.change(record.id, step)
         except Refused:
-            return
+            return record
         if after.version != before.version:
             self._audit_settled(after, event)
         self._announce(before, after, event)
+        return after
 
     def _audit_settled(self, record: ApprovalRecord, outcome: Literal["expired", "unknown"]) -> None:
         self.audit.record(
@@ -459,10 +467,9 @@ class ApprovalDesk:
         """The record, with what time has decided about it applied first (an expiry)."""
         found = self.book.get(approval_id)
         if found is None:
-            raise Refused(f"There is no approval request {approval_id}.", hint="`approvals` lists the open ones.")
+            raise missing(approval_id)
         if found.expired_at(self.clock()):
-            self._change_quietly(found.id, lambda r: rec.settle_expiry(r, self.clock()), "expired")
-            found = self.book.get(approval_id) or found
+            found = self._change_quietly(found, lambda r: rec.settle_expiry(r, self.clock()), "expired")
         return found
 
     def _announce_new(self, record: ApprovalRecord) -> Reply:

@@ -31,7 +31,7 @@ from bot.conversation import Conversation, Conversations
 from bot.defaults import DefaultsStore
 from bot.locks import Locks
 from bot.message import Message
-from bot.pipeline.authorise import authorise, request_for, workload
+from bot.pipeline.authorise import authorise, enforce, request_for, workload
 from bot.pipeline.dispatch import Dispatcher
 from bot.pipeline.follow import Follower, Progress
 from bot.pipeline.resolve import Resolver
@@ -237,7 +237,7 @@ class Pipeline:
         if decision.outcome == "needs_approval" and decision.approval is not None and request.access == "write":
             trace.decided(request, decision)
             return self.approvals.request(message, subject, parsed, request, decision.approval, trace)
-        authorise(self.access, subject, request, trace)  # the same decision: recorded, or refused
+        enforce(self.access, request, decision, trace)  # recorded, or refused
         if isinstance(parsed.action, Use):
             return self.resolver.use(message, parsed.action)
         if isinstance(parsed.action, APPROVAL_ACTIONS):

@@ -60,7 +60,11 @@ def request_for(parsed: Parsed, message: Message, clusters: Clusters, *, at: dat
 
 def authorise(access: Access, subject: Subject, request: Request, trace: Trace) -> Decision:
     """The decision, recorded in the trace; a refusal (or a needed approval) raises PolicyDenied."""
-    decision = access.authorise(subject, request)
+    return enforce(access, request, access.authorise(subject, request), trace)
+
+
+def enforce(access: Access, request: Request, decision: Decision, trace: Trace) -> Decision:
+    """A decision already taken, recorded in the trace; a refusal raises PolicyDenied."""
     trace.decided(request, decision)
     if not decision.allowed:
         raise refusal(decision, request, access.policy.current)
