@@ -81,7 +81,7 @@ class ApprovalBook:
             if self._store.update(record_key(record.id), put):
                 break
         self._store.update(OPEN_KEY, lambda raw: _indexed(raw, record.id))
-        if record.requirement.confirmation:
+        if record.requirement.is_confirmation:
             key = confirm_key(record.channel, record.requester)
             self._store.set(key, record.id, ttl=max(1.0, (record.expires - record.created).total_seconds()))
         return record

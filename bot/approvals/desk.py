@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 from bot.access import Access
 from bot.approvals import record as rec
 from bot.approvals.book import ApprovalBook, missing
-from bot.approvals.record import ApprovalRecord, Refused, Requirement, Vote, requirement_text
+from bot.approvals.record import ApprovalRecord, Refused, Vote, requirement_text
 from bot.approvals.rehearsal import Rehearsal
 from bot.approvals.view import listing, tally, view
 from bot.audit import AuditLog, AuditRecord
@@ -170,7 +170,7 @@ class ApprovalDesk:
                 channel=message.channel,
                 thread=message.thread,
                 preview=preview,
-                requirement=Requirement.of(approval),
+                requirement=approval,
                 created=now,
                 expires=now + timedelta(seconds=approval.ttl),
                 updated=now,
@@ -337,7 +337,7 @@ class ApprovalDesk:
         self.audit.record(run.record(message, requester, at=self.clock(), outcome="ok" if reply.ok else "failed"))
         state: rec.State = "done" if reply.ok else "failed"
         self._finish(record, state, "done" if reply.ok else "failed", _lines(reply))
-        said = "confirmed" if record.requirement.confirmation else f"approved ({tally(record)})"
+        said = "confirmed" if record.requirement.is_confirmation else f"approved ({tally(record)})"
         heading = Notice("ok", f"{record.id} is {said} and was run as {record.requester_label}:")
         return replace(reply, blocks=(heading, *reply.blocks))
 
@@ -358,12 +358,9 @@ class ApprovalDesk:
         decision: Decision,
     ) -> Reply:
         """The target moved since the request was approved: ask afresh for what would happen now."""
-        approval = decision.approval or (
-            Approval.confirmation(requester.id) if record.requirement.confirmation else None
-        )
+        # Allowed outright now: still never run on a plan nobody saw, so the same requirement again.
+        approval = decision.approval or record.requirement
         fresh_trace = Trace(uuid.uuid4().hex[:12], time.monotonic())
-        if approval is None:  # allowed outright now: still never run on a plan nobody saw
-            approval = Approval(record.requirement.rule, record.requirement.approvers, record.requirement.count)
         fresh = self.request(message, requester, parsed, request, approval, fresh_trace, supersedes=record.id)
         successor = (fresh_trace.args or {}).get("approval")
         why = "superseded: the target changed after it was approved"
@@ -483,7 +480,7 @@ class ApprovalDesk:
             where = None
         if where is None:
             return view(record)
-        if record.requirement.confirmation:
+        if record.requirement.is_confirmation:
             text = f"{record.id} waits for your `yes` (or its button), posted {where}: `{record.command_line}`."
         else:
             text = f"{record.id} is waiting for approval ({requirement_text(record)}): posted {where}."
@@ -492,7 +489,7 @@ class ApprovalDesk:
     def _announce(self, before: ApprovalRecord, after: ApprovalRecord, event: str) -> None:
         if after.version == before.version:
             return
-        if after.requirement.confirmation and not after.open:
+        if after.requirement.is_confirmation and not after.open:
             self.book.forget_confirmation(after)
         try:
             self.notifier.changed(after, event)

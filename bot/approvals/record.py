@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.policy.engine import CONFIRM_RULE, Approval
+from bot.policy.engine import Approval
 from commands.approvals import ALPHABET
 from commands.errors import PilothouseError
 
@@ -48,31 +48,6 @@ class Vote(Frozen):
     at: datetime
     via: Via = "command"
     reason: str | None = None
-
-
-class Requirement(Frozen):
-    """What the policy required when the request was made (the rule is asked again at each vote)."""
-
-    rule: str
-    approvers: tuple[str, ...]
-    count: int
-    deny_count: int = 1
-    self_approval: bool = False
-
-    @classmethod
-    def of(cls, approval: Approval) -> Requirement:
-        return cls(
-            rule=approval.rule,
-            approvers=approval.approvers,
-            count=approval.count,
-            deny_count=approval.deny_count,
-            self_approval=approval.self_approval,
-        )
-
-    @property
-    def confirmation(self) -> bool:
-        """The simplest case: a destructive change waiting for its requester's own `yes`."""
-        return self.rule == CONFIRM_RULE
 
 
 class Posted(Frozen):
@@ -101,7 +76,7 @@ class ApprovalRecord(Frozen):
     channel: str
     thread: str | None = None
     preview: tuple[tuple[str, str], ...] = ()
-    requirement: Requirement
+    requirement: Approval  # what the policy required when it was asked (the rule is asked again at each vote)
     votes: tuple[Vote, ...] = ()
     created: datetime
     expires: datetime
@@ -248,7 +223,7 @@ def describe_state(record: ApprovalRecord) -> str:
 
 def requirement_text(record: ApprovalRecord) -> str:
     r = record.requirement
-    if r.confirmation:
+    if r.is_confirmation:
         return f"a `yes` from {record.requester_label}"
     who = ", ".join(r.approvers)
     text = f"{r.count} approval{'s' if r.count != 1 else ''} from {who}"

@@ -33,7 +33,7 @@ def tally(record: ApprovalRecord) -> str:
 
 def view(record: ApprovalRecord) -> Reply:
     """The request, its state, and while it waits the buttons to act on it."""
-    title = "Confirm" if record.requirement.confirmation else "Approval request"
+    title = "Confirm" if record.requirement.is_confirmation else "Approval request"
     blocks: list[Block] = [Heading(f"{title} {record.id}: `{record.command_line}`")]
     if record.warning and record.state == "pending":
         blocks.append(Notice("warning", f"Destructive: {record.warning}."))
@@ -42,7 +42,7 @@ def view(record: ApprovalRecord) -> Reply:
         pairs.append(("Reason", record.reason))
     pairs += list(record.preview)
     pairs.append(("Needs", requirement_text(record)))
-    if not record.requirement.confirmation:
+    if not record.requirement.is_confirmation:
         pairs.append(("Votes", f"{tally(record)}: {votes_text(record)}"))
     pairs.append(("State", describe_state(record)))
     if record.state == "pending":
@@ -62,7 +62,7 @@ def view(record: ApprovalRecord) -> Reply:
 
 
 def _how(record: ApprovalRecord) -> str:
-    if record.requirement.confirmation:
+    if record.requirement.is_confirmation:
         return f"Reply `yes` before {record.expires:%H:%M} UTC to go ahead, or `no` to cancel."
     return (
         f"Approvers: `approve {record.id}` or `deny {record.id} REASON` (or the buttons, or a reaction); "
@@ -71,7 +71,7 @@ def _how(record: ApprovalRecord) -> str:
 
 
 def _buttons(record: ApprovalRecord) -> tuple[Button, ...]:
-    if record.requirement.confirmation:
+    if record.requirement.is_confirmation:
         return (
             Button("Yes, go ahead", f"approve {record.id} --via button", changes_cluster=True, style="danger"),
             Button("Cancel", f"cancel {record.id}"),

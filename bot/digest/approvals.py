@@ -11,7 +11,7 @@ from bot.digest.model import Approvals, Scope, Waiting
 
 
 def pending_approvals(book: ApprovalBook, scope: Scope, *, since: datetime, now: datetime) -> Approvals:
-    records = [r for r in book.all() if _in_scope(r, scope) and not r.requirement.confirmation]
+    records = [r for r in book.all() if _in_scope(r, scope) and not r.requirement.is_confirmation]
     # A request past its expiry that nobody has looked at since is expired all the same.
     waiting = sorted((r for r in records if r.state == "pending" and not r.expired_at(now)), key=lambda r: r.created)
     expired = [r for r in records if (r.state == "expired" or r.expired_at(now)) and since <= r.expires <= now]

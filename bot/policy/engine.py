@@ -118,6 +118,11 @@ class Approval:
         """Today's `yes`: one approval, by the requester, within two minutes."""
         return cls(CONFIRM_RULE, (requester,), 1, 1, CONFIRM_SECONDS, self_approval=True)
 
+    @property
+    def is_confirmation(self) -> bool:
+        """The simplest case: a destructive change waiting for its requester's own `yes`."""
+        return self.rule == CONFIRM_RULE
+
 
 @dataclass(frozen=True, slots=True)
 class Ballot:

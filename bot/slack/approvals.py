@@ -48,7 +48,7 @@ class SlackApprovals:
             self._post(record)
             return
         self._edit(record)
-        if record.state in SETTLED and not record.requirement.confirmation:
+        if record.state in SETTLED and not record.requirement.is_confirmation:
             self._settle_line(record)  # a `yes` to one's own change: its edited question says it all
 
     def shown(self, record: ApprovalRecord) -> str | None:
@@ -64,7 +64,7 @@ class SlackApprovals:
         message = _render(record)
         targets = [(record.channel, record.thread)]
         # The approvals channel hears of requests to others, not of a `yes` one asks of oneself.
-        if self._channel and self._channel != record.channel and not record.requirement.confirmation:
+        if self._channel and self._channel != record.channel and not record.requirement.is_confirmation:
             targets.append((self._channel, None))
         for channel, thread in targets:
             where = self._send(record, channel, thread, message)
