@@ -23,11 +23,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.policy.engine import Approval
-from commands.approvals import ALPHABET
+from commands.approvals import ALPHABET, Via
 from commands.errors import PilothouseError
 
 State = Literal["pending", "executing", "done", "failed", "unknown", "denied", "expired", "cancelled", "superseded"]
-Via = Literal["command", "button", "reaction"]
 OPEN: frozenset[str] = frozenset({"pending", "executing"})
 SETTLED: frozenset[str] = frozenset({"done", "failed", "unknown", "denied", "expired", "cancelled", "superseded"})
 

@@ -539,12 +539,9 @@ class Policy:
     def approval_rule(self, name: str) -> Approval | None:
         """What the named rule requires now (a reloaded policy may have changed or dropped it):
         an approval rule, an approval freeze, or a freeze's `<freeze>/break-glass`."""
-        found = next((rule.approval for rule in self.approvals if rule.name == name), None)
-        for freeze in self.freezes:
-            for approval in (freeze.approval, freeze.break_glass):
-                if found is None and approval is not None and approval.rule == name:
-                    found = approval
-        return found
+        rules = [rule.approval for rule in self.approvals]
+        rules += [a for f in self.freezes for a in (f.approval, f.break_glass) if a is not None]
+        return next((a for a in rules if a.rule == name), None)
 
     def _vote(self, subject: Subject, ballot: Ballot) -> Decision:
         """May `subject` vote on a request waiting on `ballot.rule`? Distinct people only: the
