@@ -306,7 +306,9 @@ class ApprovalDesk:
         message = Message(user=record.requester, channel=record.channel, text=record.command_line, thread=record.thread)
         requester = self.access.subject(message)
         run = Trace(uuid.uuid4().hex[:12], started)
-        run.command, run.args = record.command, {**record.arguments, "approval": record.id}
+        # Recorded as a typed command is (bot/pipeline): what was given, not every default.
+        given = parsed.action.model_dump(exclude_none=True, exclude_defaults=True)
+        run.command, run.args = record.command, {**given, "approval": record.id}
         request = self.requests(parsed, message)
         decision = self.access.authorise(requester, request)
         run.decided(request, decision)
